@@ -1,0 +1,121 @@
+"""Records that cross stage boundaries, named for what the data is at that point."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+def stable_id(*parts: str) -> str:
+    """Return a 16-byte hex digest of the parts: the project's stable id scheme."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A configured origin of documents: the seeds folder, a feed or a page URL."""
+
+    kind: str  # 'seeds' | 'feed' | 'page'
+    uri: str
+
+    @property
+    def source_id(self) -> str:
+        return stable_id(self.kind, self.uri)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryMeta:
+    """What a feed entry says about its article, kept as fallback for the page."""
+
+    link: str | None = None
+    guid: str | None = None
+    title: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    summary: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawDocument:
+    """Bytes as fetched from a file or over HTTP, before any cleaning."""
+
+    source_id: str
+    uri: str  # file path or the final URL after redirects
+    body: bytes
+    media_type: str  # 'text/plain' or 'text/html'
+    fetched_at: datetime
+    charset: str | None = None  # from headers, when the transport said one
+    entry: EntryMeta | None = None
+    requested_uri: str | None = None  # the URL asked for, when a redirect changed it
+
+    @property
+    def is_url(self) -> bool:
+        return self.uri.startswith(("http://", "https://"))
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """Main text and metadata cleaned out of a raw document."""
+
+    raw: RawDocument
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published: str | datetime | None = None  # as found; normalized later
+    site_name: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A normalized, language-tagged article, ready for deduplication and load."""
+
+    article_id: str
+    source_id: str
+    url: str | None
+    canonical_url: str | None
+    guid: str | None
+    title: str | None
+    author: str | None
+    published_at: datetime | None
+    language: str
+    language_prob: float
+    text: str
+    word_count: int
+    content_hash: str
+    fetched_at: datetime
+    site_name: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    raw_uri: str = ""
+    raw_media_type: str = "text/plain"
+    raw_body: bytes = field(default=b"", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """An incoming copy of an article already stored, and why it is one."""
+
+    duplicate_id: str  # the incoming copy: its own id, URL or path
+    duplicate_of: str  # articles.article_id
+    kind: str  # 'url' | 'guid' | 'content' | 'near'
+    similarity: float
+    source_id: str
+    uri: str
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """Input set aside with a reason, instead of crashing the run or being lost."""
+
+    source_id: str
+    uri: str
+    stage: str  # 'fetch' | 'parse' | 'clean' | 'language' | 'normalize' | 'load'
+    reason: str  # short machine-readable code, e.g. 'http_404', 'empty', 'bozo_feed'
+    detail: str = ""
