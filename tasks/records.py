@@ -45,17 +45,13 @@ class RawDocument:
     """Bytes as fetched from a file or over HTTP, before any cleaning."""
 
     source_id: str
-    uri: str  # file path or the final URL after redirects
+    uri: str  # what identifies the document across runs: the URL asked for, or <folder>/<file>
     body: bytes
     media_type: str  # 'text/plain' or 'text/html'
     fetched_at: datetime
     charset: str | None = None  # from headers, when the transport said one
     entry: EntryMeta | None = None
-    requested_uri: str | None = None  # the URL asked for, when a redirect changed it
-
-    @property
-    def is_url(self) -> bool:
-        return self.uri.startswith(("http://", "https://"))
+    final_url: str | None = None  # the URL answered, after redirects; None for files
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +89,10 @@ class Article:
     site_name: str | None = None
     description: str | None = None
     tags: tuple[str, ...] = ()
-    raw_uri: str = ""
+    raw_uri: str = ""  # RawDocument.uri: the key that says "seen before" on later runs
     raw_media_type: str = "text/plain"
     raw_body: bytes = field(default=b"", repr=False)
+    signature: bytes = field(default=b"", repr=False)  # MinHash, set by the dedup stage
 
 
 @dataclass(frozen=True, slots=True)

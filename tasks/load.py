@@ -1,0 +1,270 @@
+"""Loading: deduplicate against the warehouse and write a run's records in one transaction."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from tasks.runlog import run_logger
+
+import warehouse
+from tasks.dedup import Known, Verdicts, as_mapping, band_hashes, classify, index_candidates
+from tasks.records import Article, Duplicate, Quarantined, Source
+
+LOOKUP_CHUNK = 2000  # articles per warehouse lookup: bounds the size of one IN-join
+
+
+@dataclass
+class LoadResult:
+    """What one run added to the warehouse."""
+
+    new: list[Article] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    unchanged: int = 0
+
+    def duplicate_kinds(self) -> dict[str, int]:
+        return dict(Counter(d.kind for d in self.duplicates))
+
+
+def known_keys(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """Return every document key stored as an article or a duplicate: what needs no refetch."""
+    rows = con.execute("SELECT raw_uri FROM articles UNION ALL SELECT duplicate_id FROM duplicates")
+    return frozenset(row[0] for row in rows.fetchall())
+
+
+def lookup_known(con: duckdb.DuckDBPyConnection, articles: Sequence[Article]) -> Known:
+    """Return what the warehouse already holds that could match these articles."""
+    keys = pa.table({
+        "raw_uri": [a.raw_uri for a in articles],
+        "article_id": [a.article_id for a in articles],
+        "canonical_url": [a.canonical_url for a in articles],
+        "guid": [a.guid for a in articles],
+        "content_hash": [a.content_hash for a in articles],
+    })
+    bands = pa.table({"band_hash": pa.array(
+        sorted({b for a in articles for b in band_hashes(a.signature)}), pa.int64())})
+    con.register("batch_keys", keys)
+    con.register("batch_bands", bands)
+    try:
+        def pairs(sql: str) -> list[tuple[str, str]]:
+            return [(r[0], r[1]) for r in con.execute(sql).fetchall()]
+
+        seen = con.execute(
+            "SELECT raw_uri FROM articles WHERE raw_uri IN (SELECT raw_uri FROM batch_keys) "
+            "UNION SELECT duplicate_id FROM duplicates "
+            "WHERE duplicate_id IN (SELECT raw_uri FROM batch_keys)"
+        ).fetchall()
+        ids = con.execute(
+            "SELECT article_id FROM articles WHERE article_id IN (SELECT article_id FROM batch_keys)"
+        ).fetchall()
+        known = Known(
+            article_ids={r[0] for r in ids},
+            seen_keys={r[0] for r in seen},
+            urls=dict(as_mapping(pairs(
+                "SELECT canonical_url, article_id FROM articles WHERE canonical_url IN "
+                "(SELECT canonical_url FROM batch_keys) ORDER BY fetched_at"))),
+            guids=dict(as_mapping(pairs(
+                "SELECT guid, article_id FROM articles WHERE guid IN "
+                "(SELECT guid FROM batch_keys) ORDER BY fetched_at"))),
+            hashes=dict(as_mapping(pairs(
+                "SELECT content_hash, article_id FROM articles WHERE content_hash IN "
+                "(SELECT content_hash FROM batch_keys) ORDER BY fetched_at"))),
+        )
+        candidates = con.execute(
+            "SELECT DISTINCT s.article_id, s.signature FROM lsh_bands AS l "
+            "JOIN signatures AS s USING (article_id) "
+            "WHERE l.band_hash IN (SELECT band_hash FROM batch_bands)"
+        ).fetchall()
+    finally:
+        con.unregister("batch_keys")
+        con.unregister("batch_bands")
+    known.signatures, known.bands = index_candidates(candidates)
+    return known
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, tail: str = "") -> None:
+    if rows.num_rows == 0:
+        return
+    con.register("incoming", rows)
+    try:
+        columns = ", ".join(f'"{c}"' for c in rows.column_names)
+        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming {tail}")
+    finally:
+        con.unregister("incoming")
+
+
+def _ts(values: Sequence[datetime | None]) -> pa.Array:
+    return pa.array(values, pa.timestamp("us", tz="UTC"))
+
+
+def write_articles(con: duckdb.DuckDBPyConnection, articles: Sequence[Article], run_id: str) -> None:
+    """Insert new articles with their raw documents, signatures and LSH bands."""
+    _insert(con, "articles", pa.table({
+        "article_id": [a.article_id for a in articles],
+        "source_id": [a.source_id for a in articles],
+        "raw_uri": [a.raw_uri for a in articles],
+        "url": [a.url for a in articles],
+        "canonical_url": [a.canonical_url for a in articles],
+        "guid": [a.guid for a in articles],
+        "title": [a.title for a in articles],
+        "author": [a.author for a in articles],
+        "published_at": _ts([a.published_at for a in articles]),
+        "language": [a.language for a in articles],
+        "language_prob": [a.language_prob for a in articles],
+        "text": [a.text for a in articles],
+        "word_count": pa.array([a.word_count for a in articles], pa.int32()),
+        "content_hash": [a.content_hash for a in articles],
+        "site_name": [a.site_name for a in articles],
+        "description": [a.description for a in articles],
+        "tags": pa.array([list(a.tags) for a in articles], pa.list_(pa.string())),
+        "fetched_at": _ts([a.fetched_at for a in articles]),
+        "run_id": [run_id] * len(articles),
+    }))
+    _insert(con, "raw_documents", pa.table({
+        "raw_uri": [a.raw_uri for a in articles],
+        "article_id": [a.article_id for a in articles],
+        "media_type": [a.raw_media_type for a in articles],
+        "final_url": [a.url for a in articles],
+        "fetched_at": _ts([a.fetched_at for a in articles]),
+        "body_zlib": pa.array([zlib.compress(a.raw_body, 6) for a in articles], pa.binary()),
+    }), "ON CONFLICT DO NOTHING")
+    _insert(con, "signatures", pa.table({
+        "article_id": [a.article_id for a in articles],
+        "signature": pa.array([a.signature for a in articles], pa.binary()),
+    }))
+    bands = [(b, a.article_id) for a in articles for b in band_hashes(a.signature)]
+    _insert(con, "lsh_bands", pa.table({
+        "band_hash": pa.array([b for b, _ in bands], pa.int64()),
+        "article_id": [i for _, i in bands],
+    }))
+
+
+def write_duplicates(
+    con: duckdb.DuckDBPyConnection, duplicates: Sequence[Duplicate], run_id: str, now: datetime
+) -> None:
+    """Insert the duplicate decisions of a run."""
+    _insert(con, "duplicates", pa.table({
+        "duplicate_id": [d.duplicate_id for d in duplicates],
+        "duplicate_of": [d.duplicate_of for d in duplicates],
+        "kind": [d.kind for d in duplicates],
+        "similarity": [d.similarity for d in duplicates],
+        "source_id": [d.source_id for d in duplicates],
+        "detected_at": _ts([now] * len(duplicates)),
+        "run_id": [run_id] * len(duplicates),
+    }), "ON CONFLICT DO NOTHING")
+
+
+def write_quarantine(
+    con: duckdb.DuckDBPyConnection, items: Sequence[Quarantined], run_id: str, now: datetime
+) -> None:
+    """Upsert quarantined items: one row per (uri, stage, reason), counting each sighting."""
+    # One statement must not conflict with itself: DuckDB would keep a row silently.
+    unique = list({(q.uri, q.stage, q.reason): q for q in items}.values())
+    _insert(con, "quarantine", pa.table({
+        "run_id": [run_id] * len(unique),
+        "source_id": [q.source_id for q in unique],
+        "uri": [q.uri for q in unique],
+        "stage": [q.stage for q in unique],
+        "reason": [q.reason for q in unique],
+        "detail": [q.detail[:2000] for q in unique],
+        "at": _ts([now] * len(unique)),
+        "last_run_id": [run_id] * len(unique),
+        "last_seen_at": _ts([now] * len(unique)),
+    }), "ON CONFLICT (uri, stage, reason) DO UPDATE SET last_run_id = excluded.last_run_id, "
+        "last_seen_at = excluded.last_seen_at, detail = excluded.detail, "
+        "times_seen = quarantine.times_seen + 1")
+
+
+def write_sources(
+    con: duckdb.DuckDBPyConnection, sources: Sequence[Source], run_id: str, now: datetime
+) -> None:
+    """Upsert the run's sources."""
+    unique = list({s.source_id: s for s in sources}.values())
+    _insert(con, "sources", pa.table({
+        "source_id": [s.source_id for s in unique],
+        "kind": [s.kind for s in unique],
+        "uri": [s.uri for s in unique],
+        "first_seen_at": _ts([now] * len(unique)),
+        "last_run_id": [run_id] * len(unique),
+    }), "ON CONFLICT (source_id) DO UPDATE SET last_run_id = excluded.last_run_id")
+
+
+def load_run(
+    con: duckdb.DuckDBPyConnection, *, run_id: str, articles: Sequence[Article],
+    quarantined: Sequence[Quarantined], sources: Sequence[Source], now: datetime,
+    near_threshold: float,
+) -> LoadResult:
+    """Deduplicate and write one run's records in a single transaction; return what was added."""
+    result = LoadResult()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        write_sources(con, sources, run_id, now)
+        for start in range(0, len(articles), LOOKUP_CHUNK):
+            chunk = articles[start : start + LOOKUP_CHUNK]
+            verdicts: Verdicts = classify(
+                chunk, lookup_known(con, chunk), near_threshold=near_threshold
+            )
+            write_articles(con, verdicts.new, run_id)
+            write_duplicates(con, verdicts.duplicates, run_id, now)
+            result.new += verdicts.new
+            result.duplicates += verdicts.duplicates
+            result.unchanged += verdicts.unchanged
+        write_quarantine(con, quarantined, run_id, now)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def start_run(db: Path, run_id: str, flow_run_id: str | None, now: datetime) -> frozenset[str]:
+    """Record a run as started, apply the schema, and return the stored document keys."""
+    with warehouse.connect(db) as con:
+        warehouse.migrate(con)
+        con.execute(
+            "INSERT INTO runs (run_id, flow_run_id, started_at, status) VALUES (?, ?, ?, 'running') "
+            "ON CONFLICT DO NOTHING",
+            [run_id, flow_run_id, now],
+        )
+        return known_keys(con)
+
+
+def finish_run(
+    db: Path, run_id: str, status: str, now: datetime, summary: dict[str, object]
+) -> None:
+    """Record a run's end, its status and its summary counts."""
+    with warehouse.connect(db) as con:
+        con.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, documents = ?, new_articles = ?, "
+            "unchanged = ?, duplicates = ?, quarantined = ?, counts = ? WHERE run_id = ?",
+            [now, status, summary.get("documents"), summary.get("new"), summary.get("unchanged"),
+             summary.get("duplicates"), summary.get("quarantined"), json.dumps(summary, default=str),
+             run_id],
+        )
+
+
+@task(name="deduplicate-and-load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def load(
+    db: Path, run_id: str, articles: list[Article], quarantined: list[Quarantined],
+    sources: list[Source], now: datetime, near_threshold: float,
+) -> LoadResult:
+    """Deduplicate the run's articles against the warehouse and load them in one transaction."""
+    with warehouse.connect(db) as con:
+        result = load_run(
+            con, run_id=run_id, articles=articles, quarantined=quarantined, sources=sources,
+            now=now, near_threshold=near_threshold,
+        )
+    run_logger().info(
+        "loaded %d new articles; duplicates %s; %d unchanged; %d quarantined",
+        len(result.new), result.duplicate_kinds() or "none", result.unchanged, len(quarantined),
+    )
+    return result

@@ -1,0 +1,161 @@
+"""Normalization: Unicode, whitespace, canonical URLs, plausible UTC dates, stable ids."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from courlan import normalize_url
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from tasks.runlog import run_logger
+
+from tasks.language import LanguageGuess
+from tasks.records import Article, Document, Quarantined, stable_id
+
+# Control characters other than newline and tab, NUL included.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+
+# Tracking parameters beyond those courlan already strips.
+_TRACKING = re.compile(
+    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|yclid|_hsenc|_hsmi|"
+    r"mkt_tok|oly_anon_id|oly_enc_id|ref_src|vero_id|wt_mc|at_medium|at_campaign|xtor)$",
+    re.IGNORECASE,
+)
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+
+
+def normalize_text(text: str) -> str:
+    """Return text in NFC with control characters out, spaces folded, one paragraph a line."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _CONTROL.sub("", text)
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def normalize_field(value: str | None) -> str | None:
+    """Return a one-line normalized metadata value, or None when nothing is left."""
+    if value is None:
+        return None
+    value = normalize_text(value).replace("\n", " ")
+    return value or None
+
+
+def word_count(text: str) -> int:
+    """Return the number of words in text."""
+    return len(_WORD.findall(text))
+
+
+def content_hash(text: str) -> str:
+    """Return the sha256 of text folded to lowercase words: equal for copies that differ only in spacing or case."""
+    folded = " ".join(_WORD.findall(text.casefold()))
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+
+
+def canonical_url(url: str | None) -> str | None:
+    """Return the canonical form of an http(s) URL, or None when it is not one."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
+    stripped = urlunsplit((parts.scheme, parts.netloc, parts.path or "/", urlencode(query), ""))
+    try:
+        # courlan lowercases scheme and host, drops default ports and fragments, sorts the query.
+        return normalize_url(stripped)
+    except (ValueError, TypeError):
+        return None
+
+
+def article_id(canonical: str | None, digest: str) -> str:
+    """Return the stable article id: from the canonical URL, else from the content hash."""
+    return stable_id("url", canonical) if canonical else stable_id("content", digest)
+
+
+def plausible_date(value: str | datetime | None, *, now: datetime) -> datetime | None:
+    """Return value as an aware UTC datetime, or None when unparseable, before 1990 or in the future."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        parsed = _parse_date(value.strip())
+        if parsed is None:
+            return None
+        value = parsed
+    when = value if value.tzinfo else value.replace(tzinfo=UTC)
+    when = when.astimezone(UTC)
+    # A day of slack: feeds in time zones ahead of UTC date their entries "tomorrow".
+    if when < EARLIEST or (when - now).total_seconds() > 86_400:
+        return None
+    return when
+
+
+def _parse_date(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def to_article(
+    doc: Document, guess: LanguageGuess, *, now: datetime, min_words: int
+) -> Article | Quarantined:
+    """Return the normalized article, or a quarantine record when too little text is left."""
+    raw = doc.raw
+    text = normalize_text(doc.text)
+    words = word_count(text)
+    if words < min_words:
+        return Quarantined(raw.source_id, raw.uri, "normalize", "too_short", f"{words} words")
+    url = raw.final_url
+    canonical = canonical_url(url)
+    digest = content_hash(text)
+    entry = raw.entry
+    return Article(
+        article_id=article_id(canonical, digest),
+        source_id=raw.source_id,
+        url=url,
+        canonical_url=canonical,
+        guid=normalize_field(entry.guid) if entry else None,
+        title=normalize_field(doc.title),
+        author=normalize_field(doc.author),
+        published_at=plausible_date(doc.published, now=now),
+        language=guess.language,
+        language_prob=guess.probability,
+        text=text,
+        word_count=words,
+        content_hash=digest,
+        fetched_at=raw.fetched_at,
+        site_name=normalize_field(doc.site_name),
+        description=normalize_field(doc.description),
+        tags=tuple(t for t in (normalize_field(tag) for tag in doc.tags) if t),
+        raw_uri=raw.uri,
+        raw_media_type=raw.media_type,
+        raw_body=raw.body,
+    )
+
+
+@task(name="normalize", cache_policy=NO_CACHE)
+def normalize_batch(
+    docs: list[Document], guesses: list[LanguageGuess], now: datetime, min_words: int
+) -> tuple[list[Article], list[Quarantined]]:
+    """Return the batch's normalized articles and the documents set aside."""
+    articles: list[Article] = []
+    bad: list[Quarantined] = []
+    for doc, guess in zip(docs, guesses, strict=True):
+        result = to_article(doc, guess, now=now, min_words=min_words)
+        (articles if isinstance(result, Article) else bad).append(result)  # type: ignore[arg-type]
+    run_logger().info("normalized %d articles, %d too short", len(articles), len(bad))
+    return articles, bad

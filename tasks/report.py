@@ -1,0 +1,58 @@
+"""Run summaries: counts for the runs table, the CLI and the Prefect UI artifacts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from tasks.records import Article, Duplicate, Quarantined
+
+ARTIFACT_ROWS = 50
+
+
+def summarize(
+    *, documents: int, skipped_known: int, new: Sequence[Article],
+    duplicates: Sequence[Duplicate], unchanged: int, quarantined: Sequence[Quarantined],
+) -> dict[str, Any]:
+    """Return the run's counts: totals, then by language, duplicate kind, stage and reason."""
+    return {
+        "documents": documents,
+        "skipped_known": skipped_known,
+        "new": len(new),
+        "unchanged": unchanged,
+        "duplicates": len(duplicates),
+        "quarantined": len(quarantined),
+        "languages": dict(Counter(a.language for a in new).most_common()),
+        "duplicate_kinds": dict(Counter(d.kind for d in duplicates).most_common()),
+        "quarantine_reasons": dict(
+            Counter(f"{q.stage}:{q.reason}" for q in quarantined).most_common()
+        ),
+    }
+
+
+def summary_markdown(summary: dict[str, Any], run_id: str) -> str:
+    """Return the run summary as a markdown document for the Prefect UI."""
+    lines = [
+        f"# newsflow run `{run_id}`",
+        "",
+        "| documents | already stored | new | unchanged | duplicates | quarantined |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {summary['documents']} | {summary['skipped_known']} | {summary['new']} "
+        f"| {summary['unchanged']} | {summary['duplicates']} | {summary['quarantined']} |",
+    ]
+    for title, key in (("Languages", "languages"), ("Duplicates by kind", "duplicate_kinds"),
+                       ("Quarantine by stage:reason", "quarantine_reasons")):
+        counts = summary[key]
+        lines += ["", f"## {title}", ""]
+        lines += [f"- `{name}`: {count}" for name, count in counts.items()] or ["- none"]
+    return "\n".join(lines) + "\n"
+
+
+def article_rows(articles: Sequence[Article], limit: int = ARTIFACT_ROWS) -> list[dict[str, Any]]:
+    """Return the first new articles as table rows: title, source, language, URL."""
+    return [
+        {"title": a.title or "", "source": a.raw_uri, "language": a.language,
+         "words": a.word_count, "url": a.url or ""}
+        for a in articles[:limit]
+    ]
