@@ -169,7 +169,9 @@ def parse_feed(
     benign = isinstance(error, feedparser.NonXMLContentType)  # servers mislabel feeds daily
     fault = None if error is None or benign else f"{type(error).__name__}: {error}"
     if not parsed.entries:
-        raise FeedRejected("malformed_feed" if fault else "empty_feed", fault or "no entries")
+        if not parsed.version:
+            raise FeedRejected("not_a_feed", fault or "no RSS, Atom or RDF root element")
+        raise FeedRejected("empty_feed", fault or "no entries")
     base = parsed.get("href") or url
     return [_entry(e, base) for e in parsed.entries[:max_entries]], fault
 
