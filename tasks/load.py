@@ -54,52 +54,50 @@ def lookup_known(con: duckdb.DuckDBPyConnection, articles: Sequence[Article]) ->
         sorted({b for a in articles for b in band_hashes(a.signature)}), pa.int64())})
     con.register("batch_keys", keys)
     con.register("batch_bands", bands)
-    try:
-        def pairs(sql: str) -> list[tuple[str, str]]:
-            return [(r[0], r[1]) for r in con.execute(sql).fetchall()]
-
-        seen = con.execute(
-            "SELECT raw_uri FROM articles WHERE raw_uri IN (SELECT raw_uri FROM batch_keys) "
-            "UNION SELECT duplicate_id FROM duplicates "
-            "WHERE duplicate_id IN (SELECT raw_uri FROM batch_keys)"
-        ).fetchall()
-        ids = con.execute(
-            "SELECT article_id FROM articles WHERE article_id IN (SELECT article_id FROM batch_keys)"
-        ).fetchall()
-        known = Known(
-            article_ids={r[0] for r in ids},
-            seen_keys={r[0] for r in seen},
-            urls=dict(as_mapping(pairs(
-                "SELECT canonical_url, article_id FROM articles WHERE canonical_url IN "
-                "(SELECT canonical_url FROM batch_keys) ORDER BY fetched_at"))),
-            guids=dict(as_mapping(pairs(
-                "SELECT guid, article_id FROM articles WHERE guid IN "
-                "(SELECT guid FROM batch_keys) ORDER BY fetched_at"))),
-            hashes=dict(as_mapping(pairs(
-                "SELECT content_hash, article_id FROM articles WHERE content_hash IN "
-                "(SELECT content_hash FROM batch_keys) ORDER BY fetched_at"))),
-        )
-        candidates = con.execute(
-            "SELECT DISTINCT s.article_id, s.signature FROM lsh_bands AS l "
-            "JOIN signatures AS s USING (article_id) "
-            "WHERE l.band_hash IN (SELECT band_hash FROM batch_bands)"
-        ).fetchall()
-    finally:
-        con.unregister("batch_keys")
-        con.unregister("batch_bands")
+    seen = con.execute(
+        "SELECT raw_uri FROM articles WHERE raw_uri IN (SELECT raw_uri FROM batch_keys) "
+        "UNION SELECT duplicate_id FROM duplicates "
+        "WHERE duplicate_id IN (SELECT raw_uri FROM batch_keys)"
+    ).fetchall()
+    ids = con.execute(
+        "SELECT article_id FROM articles WHERE article_id IN (SELECT article_id FROM batch_keys)"
+    ).fetchall()
+    known = Known(
+        article_ids={r[0] for r in ids},
+        seen_keys={r[0] for r in seen},
+        urls=dict(as_mapping(_pairs(con,
+            "SELECT canonical_url, article_id FROM articles WHERE canonical_url IN "
+            "(SELECT canonical_url FROM batch_keys) ORDER BY fetched_at"))),
+        guids=dict(as_mapping(_pairs(con,
+            "SELECT guid, article_id FROM articles WHERE guid IN "
+            "(SELECT guid FROM batch_keys) ORDER BY fetched_at"))),
+        hashes=dict(as_mapping(_pairs(con,
+            "SELECT content_hash, article_id FROM articles WHERE content_hash IN "
+            "(SELECT content_hash FROM batch_keys) ORDER BY fetched_at"))),
+    )
+    candidates = con.execute(
+        "SELECT DISTINCT s.article_id, s.signature FROM lsh_bands AS l "
+        "JOIN signatures AS s USING (article_id) "
+        "WHERE l.band_hash IN (SELECT band_hash FROM batch_bands)"
+    ).fetchall()
+    con.unregister("batch_keys")
+    con.unregister("batch_bands")
     known.signatures, known.bands = index_candidates(candidates)
     return known
+
+
+def _pairs(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in con.execute(sql).fetchall()]
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, tail: str = "") -> None:
     if rows.num_rows == 0:
         return
+    # Registering again replaces the view, so a failed insert leaves nothing stale behind.
     con.register("incoming", rows)
-    try:
-        columns = ", ".join(f'"{c}"' for c in rows.column_names)
-        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming {tail}")
-    finally:
-        con.unregister("incoming")
+    columns = ", ".join(f'"{c}"' for c in rows.column_names)
+    con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming {tail}")
+    con.unregister("incoming")
 
 
 def _ts(values: Sequence[datetime | None]) -> pa.Array:

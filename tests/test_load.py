@@ -1,0 +1,98 @@
+"""Loading: schema migrations, idempotent loads and atomic runs on a real DuckDB file."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import warehouse
+from tasks.load import load_run, start_run
+from tasks.records import Quarantined, Source
+
+from .conftest import SEEDS
+from .test_dedup import edited, make
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+TABLES = ("articles", "duplicates", "quarantine", "sources", "raw_documents", "signatures",
+          "lsh_bands")
+TEXTS = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+
+
+def counts(db: Path) -> dict[str, int]:
+    with warehouse.connect(db, read_only=True) as con:
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+
+
+def run(db: Path, run_id: str, articles: list, quarantined: list | None = None):
+    start_run(db, run_id, None, NOW)
+    with warehouse.connect(db) as con:
+        return load_run(con, run_id=run_id, articles=articles, quarantined=quarantined or [],
+                        sources=[Source("seeds", "/seeds")], now=NOW, near_threshold=0.7)
+
+
+def test_migrations_apply_once(db_path: Path) -> None:
+    with warehouse.connect(db_path) as con:
+        assert warehouse.migrate(con) == [1]
+        assert warehouse.migrate(con) == []
+        assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (1,)
+        views = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'VIEW'"
+        ).fetchall()}
+    assert {"latest_articles", "articles_per_day", "duplicate_pairs", "quarantine_summary",
+            "run_history", "articles_by_language"} <= views
+
+
+def test_second_load_of_the_same_input_adds_no_rows(db_path: Path) -> None:
+    articles = [make(t, key=f"seeds/{i}.txt") for i, t in enumerate(TEXTS)]
+    bad = [Quarantined("s", "seeds/empty.txt", "fetch", "empty", "no content")]
+    first = run(db_path, "r1", articles, bad)
+    after_first = counts(db_path)
+    second = run(db_path, "r2", articles, bad)
+    assert (len(first.new), len(second.new), second.unchanged) == (5, 0, 5)
+    assert counts(db_path) == after_first
+    assert after_first["articles"] == 5 and after_first["lsh_bands"] == 5 * 32
+    with warehouse.connect(db_path, read_only=True) as con:
+        assert con.execute("SELECT times_seen, run_id, last_run_id FROM quarantine").fetchall() == [
+            (2, "r1", "r2")]
+
+
+def test_near_duplicate_is_found_across_runs_through_the_band_index(db_path: Path) -> None:
+    original = make(TEXTS[0], key="seeds/original.txt")
+    run(db_path, "r1", [original])
+    result = run(db_path, "r2", [make(edited(TEXTS[0]), key="seeds/edited.txt")])
+    [dup] = result.duplicates
+    assert (dup.kind, dup.duplicate_of) == ("near", original.article_id)
+    with warehouse.connect(db_path, read_only=True) as con:
+        assert con.execute("SELECT kind, duplicate_id, run_id FROM duplicates").fetchall() == [
+            ("near", "seeds/edited.txt", "r2")]
+        assert con.execute("SELECT original_uri FROM duplicate_pairs").fetchall() == [
+            ("seeds/original.txt",)]
+
+
+def test_raw_documents_are_kept_compressed(db_path: Path) -> None:
+    article = replace(make(TEXTS[1], key="seeds/1.txt"), raw_body=TEXTS[1].encode())
+    run(db_path, "r1", [article])
+    with warehouse.connect(db_path, read_only=True) as con:
+        import zlib
+        [(body,)] = con.execute("SELECT body_zlib FROM raw_documents").fetchall()
+    assert zlib.decompress(body).decode() == TEXTS[1]
+
+
+def test_a_failing_load_writes_nothing(db_path: Path) -> None:
+    good = make(TEXTS[0], key="seeds/0.txt")
+    broken = replace(make(TEXTS[1], key="seeds/1.txt"), language_prob=2.0)  # violates CHECK
+    with pytest.raises(duckdb.ConstraintException):
+        run(db_path, "r1", [good, broken], [Quarantined("s", "x", "fetch", "empty")])
+    assert set(counts(db_path).values()) == {0}
+    assert len(run(db_path, "r2", [good]).new) == 1  # and the next run loads it once
+
+
+def test_quarantine_rows_repeated_within_a_run_are_merged(db_path: Path) -> None:
+    same = Quarantined("s", "http://x/feed", "fetch", "http_503", "first")
+    run(db_path, "r1", [], [same, replace(same, detail="second")])
+    with warehouse.connect(db_path, read_only=True) as con:
+        assert con.execute("SELECT detail, times_seen FROM quarantine").fetchall() == [("second", 1)]
