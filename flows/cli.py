@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,12 @@ from tasks.settings import Settings, prefect_defaults
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
 
-DbOption = typer.Option(None, "--db", help="Warehouse file [env NEWSFLOW_DB; default warehouse/newsflow.duckdb].")
+DbOption = typer.Option(
+    None, "--db", help="Warehouse file [env NEWSFLOW_DB; default warehouse/newsflow.duckdb]."
+)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
+import duckdb
 from prefect import flow, get_run_logger, runtime, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -24,10 +26,18 @@ from tasks.settings import Settings
 from tasks.sources import plan_sources
 
 
+T = TypeVar("T")
+
+
+def _q(value: T) -> T:
+    """Return value wrapped so Prefect passes it as is: walking a large batch costs seconds."""
+    return cast(T, quote(value))
+
+
 def settings_for(db: str | None, seeds: str | None, config: str | None) -> Settings:
     """Return the settings from the environment, overridden by the flow's parameters."""
-    overrides: dict[str, Any] = {"db": db, "seeds": seeds, "config": config}
-    return Settings(**{k: Path(v) for k, v in overrides.items() if v})
+    overrides = {"db": db, "seeds": seeds, "config": config}
+    return Settings().model_copy(update={k: Path(v) for k, v in overrides.items() if v})
 
 
 @task(name="open-run", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[1, 5, 15])
@@ -42,16 +52,33 @@ def close_run(db: Path, run_id: str, status: str, summary: dict[str, Any]) -> No
     finish_run(db, run_id, status, datetime.now(UTC), summary)
 
 
+def _mark_failed(flow: Any, flow_run: Any, state: Any) -> None:
+    """Record a failed or crashed run in the warehouse, with the reason Prefect gives."""
+    params = flow_run.parameters or {}
+    settings = settings_for(params.get("db"), params.get("seeds"), params.get("config"))
+    try:
+        finish_run(settings.db, str(flow_run.id), "failed", datetime.now(UTC),
+                   {"error": state.message or state.name})
+    except duckdb.Error as exc:
+        # The warehouse itself may be what failed; the Prefect UI still shows the state.
+        logging.getLogger("newsflow").warning("could not record failed run: %s", exc)
+
+
 def _prepare(batch: list, settings: Settings, now: datetime) -> tuple[list[Article], list[Quarantined]]:
-    cleaned, dropped = clean_batch(quote(batch))
+    cleaned, dropped = clean_batch(_q(batch))
     guesses = detect_batch(
-        quote(cleaned), settings.language_threshold, settings.language_sample_chars
+        _q(cleaned), settings.language_threshold, settings.language_sample_chars
     )
-    articles, too_short = normalize_batch(quote(cleaned), quote(guesses), now, settings.min_words)
-    return sign_batch(quote(articles)), dropped + too_short
+    articles, too_short = normalize_batch(_q(cleaned), _q(guesses), now, settings.min_words)
+    return sign_batch(_q(articles)), dropped + too_short
 
 
-@flow(name="newsflow-ingest", timeout_seconds=6 * 3600, validate_parameters=True)
+@flow(
+    name="newsflow-ingest",
+    timeout_seconds=6 * 3600,
+    on_failure=[_mark_failed],
+    on_crashed=[_mark_failed],
+)
 def ingest(
     db: str | None = None,
     seeds: str | None = None,
@@ -71,7 +98,7 @@ def ingest(
         fetched.append(read_seeds(Path(plan.seeds.uri), plan.seeds, now, settings.max_bytes))
     if plan.feeds or plan.pages:
         fetched.append(fetch_web(
-            plan.feeds, plan.pages, quote(known), now, settings.user_agent, settings.http_timeout,
+            plan.feeds, plan.pages, _q(known), now, settings.user_agent, settings.http_timeout,
             settings.max_bytes, settings.max_entries_per_feed, settings.fetch_workers,
         ))
     documents = [d for f in fetched for d in f.documents]
@@ -83,7 +110,7 @@ def ingest(
         articles += ready
         quarantined += dropped
 
-    result = load(settings.db, run_id, quote(articles), quote(quarantined), plan.all(), now,
+    result = load(settings.db, run_id, _q(articles), _q(quarantined), plan.all(), now,
                   settings.near_threshold)
     summary = summarize(
         documents=len(documents), skipped_known=sum(f.skipped_known for f in fetched),

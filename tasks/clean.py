@@ -8,11 +8,11 @@ from collections.abc import Sequence
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from tasks.runlog import run_logger
 
 from tasks.boilerplate import clean_plain_text, repeated_lines
 from tasks.html import decode_html, extract_html
 from tasks.records import Document, Quarantined, RawDocument
+from tasks.runlog import run_logger
 
 MIN_SOURCE_DOCS = 3  # lines repeated across at least this many files of a source are boilerplate
 
@@ -39,7 +39,9 @@ def clean_document(raw: RawDocument, repeated: frozenset[str] = frozenset()) -> 
         return _clean_html(raw)
     cleaned = clean_plain_text(decode_text(raw.body, raw.charset), repeated=repeated)
     if cleaned is None:
-        return Quarantined(raw.source_id, raw.uri, "clean", "no_main_text", "nothing left after boilerplate removal")
+        return Quarantined(
+            raw.source_id, raw.uri, "clean", "no_main_text", "nothing left after boilerplate removal"
+        )
     return _with_entry(Document(raw, cleaned.body, cleaned.title, cleaned.author))
 
 

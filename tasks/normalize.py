@@ -12,10 +12,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from courlan import normalize_url
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from tasks.runlog import run_logger
 
 from tasks.language import LanguageGuess
 from tasks.records import Article, Document, Quarantined, stable_id
+from tasks.runlog import run_logger
 
 # Control characters other than newline and tab, NUL included.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\ufeff]")
@@ -53,7 +53,7 @@ def word_count(text: str) -> int:
 
 
 def content_hash(text: str) -> str:
-    """Return the sha256 of text folded to lowercase words: equal for copies that differ only in spacing or case."""
+    """Return the sha256 of text folded to lowercase words: copies differing in spacing or case agree."""
     folded = " ".join(_WORD.findall(text.casefold()))
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()
 

@@ -186,7 +186,8 @@ def _rss(server: HTTPServer, links: list[str]) -> bytes:
         f"<description>Summary {i}</description></item>"
         for i, link in enumerate(links)
     )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+    head = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+    return f"{head}{items}</channel></rss>".encode()
 
 
 def test_fetch_web_fetches_new_entries_and_quarantines_failures(httpserver: HTTPServer) -> None:
