@@ -2,58 +2,57 @@
 
 from __future__ import annotations
 
-import calendar
-import json
-import random
+import dataclasses
+import hashlib
+import os
 import re
-import time
-from collections.abc import Callable, Iterable
+import stat
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urljoin
 
-import feedparser
-import httpx
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from tasks.runlog import run_logger
 
+from tasks.feedhealth import FeedHealth
+from tasks.feeds import FeedRejected, parse_feed
+from tasks.http import (
+    FetchError,
+    FetchPolicy,
+    Response,
+    RetryLater,
+    TransientFetchError,
+    get,
+    guarded_client,
+    http_client,
+)
+from tasks.polite import Fetcher
 from tasks.records import EntryMeta, Quarantined, RawDocument, Source
+from tasks.runlog import run_logger
+from tasks.settings import Settings
+from tasks.sniff import looks_binary
+
+__all__ = ["FeedRejected", "FetchError", "FetchPolicy", "Response", "RetryLater",
+           "TransientFetchError", "get", "http_client", "parse_feed"]
 
 FILE_TYPES = {".txt": "text/plain", ".text": "text/plain", ".html": "text/html", ".htm": "text/html"}
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
-_ENTITY_DECL = re.compile(rb"<!(ENTITY|DOCTYPE[^>]*\[)", re.IGNORECASE)
-_TAGS = re.compile(r"<[^>]+>")
+# Servers label feeds loosely; what is not a feed fails in parse_feed as not_a_feed.
+FEED_TYPES = (
+    "application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml",
+    "text/xml", "application/x-rss+xml", "application/feed+json", "application/json",
+    "text/html", "text/plain", "application/octet-stream",
+)
+# Set aside for now, tried again next run: a feed with such pages is listed again then.
+RETRY_REASONS = {"retry_later", "robots_unavailable", "timeout", "deadline_exceeded",
+                 "network_error", "http_408", "http_429"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class FetchError(Exception):
-    """A document could not be fetched; reason is a short code for the quarantine."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
-
-
-class TransientFetchError(FetchError):
-    """A fetch failed in a way that may succeed later (timeouts, 5xx, 429)."""
-
-
-class FeedRejected(FetchError):
-    """A feed document was refused before or while parsing."""
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """The parts of an HTTP response the pipeline keeps."""
-
-    url: str  # after redirects
-    status: int
-    media_type: str
-    charset: str | None
-    body: bytes
+def retry_next_run(reason: str) -> bool:
+    """Return True for fetch failures that may pass on a later run (timeouts, 5xx, 429)."""
+    return reason in RETRY_REASONS or reason.startswith("http_5")
 
 
 def read_folder(
@@ -65,10 +64,15 @@ def read_folder(
     root = folder.resolve()
     for path in sorted(folder.rglob("*")):
         media_type = FILE_TYPES.get(path.suffix.lower())
-        if media_type is None or path.is_dir():
+        if media_type is None or (path.is_dir() and not path.is_symlink()):
             continue  # not an article file (sources.toml, README.md, images...)
-        key = f"{folder.name}/{path.relative_to(folder).as_posix()}"
+        name = path.relative_to(folder).as_posix()
+        # Surrogate-escaped names cannot be stored as VARCHAR: show the bytes instead.
+        shown = os.fsencode(name).decode("utf-8", errors="backslashreplace")
+        key = f"{folder.name}/{_CONTROL.sub(_escaped, shown)}"
         reason, detail, body = _read_file(path, root, max_bytes)
+        if not reason and key != f"{folder.name}/{name}":
+            reason, detail = "bad_file_name", "name not UTF-8 or with control characters"
         if reason:
             bad.append(Quarantined(source.source_id, key, "fetch", reason, detail))
         else:
@@ -76,173 +80,81 @@ def read_folder(
     return docs, bad
 
 
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
 def _read_file(path: Path, root: Path, max_bytes: int) -> tuple[str, str, bytes]:
     real = path.resolve()
     if not real.is_relative_to(root):
         return "outside_folder", f"links to {real}", b""
     try:
-        size = real.stat().st_size
-        if size > max_bytes:
-            return "too_large", f"{size} bytes > {max_bytes}", b""
-        body = real.read_bytes()
+        mode = real.stat().st_mode
+        if not stat.S_ISREG(mode):  # a FIFO or a device would block or never end
+            return "not_a_file", stat.filemode(mode), b""
+        with real.open("rb") as handle:
+            body = handle.read(max_bytes + 1)  # the file may grow after a stat
     except OSError as exc:
-        return "unreadable", str(exc), b""
+        return "unreadable", f"{type(exc).__name__}: {exc.strerror or exc}", b""
+    if len(body) > max_bytes:
+        return "too_large", f"more than {max_bytes} bytes", b""
     if not body.strip():
         return "empty", "no content", b""
-    if b"\x00" in body[:8192]:
-        return "binary", "NUL bytes in the first 8 KiB", b""
+    if looks_binary(body[:8192]):
+        return "binary", "NUL bytes or a binary signature at the start", b""
     return "", "", body
 
 
-def http_client(*, user_agent: str, timeout: float) -> httpx.Client:
-    """Return the project's HTTP client: bounded timeouts and redirects, our User-Agent."""
-    return httpx.Client(
-        headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
-        timeout=httpx.Timeout(timeout),
-        follow_redirects=True,
-        max_redirects=5,
-    )
-
-
-def get(client: httpx.Client, url: str, *, max_bytes: int, accept: Iterable[str] = ()) -> Response:
-    """Return the response to a GET, streamed under a size cap; raise FetchError otherwise."""
-    try:
-        with client.stream("GET", url) as resp:
-            if resp.status_code in (429,) or resp.status_code >= 500:
-                raise TransientFetchError(f"http_{resp.status_code}", url)
-            if resp.status_code >= 400:
-                raise FetchError(f"http_{resp.status_code}", url)
-            media_type, charset = _content_type(resp.headers.get("content-type", ""))
-            accepted = tuple(accept)
-            if accepted and media_type and media_type not in accepted:
-                raise FetchError("unsupported_content_type", media_type)
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in resp.iter_bytes():  # decoded: a compressed bomb hits the cap too
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchError("too_large", f"more than {max_bytes} bytes")
-                chunks.append(chunk)
-            return Response(str(resp.url), resp.status_code, media_type, charset, b"".join(chunks))
-    except httpx.TooManyRedirects as exc:
-        raise FetchError("too_many_redirects", str(exc)) from exc
-    except httpx.TimeoutException as exc:
-        raise TransientFetchError("timeout", f"{type(exc).__name__} {url}") from exc
-    except (httpx.TransportError, httpx.DecodingError) as exc:
-        raise TransientFetchError("network_error", f"{type(exc).__name__}: {exc}") from exc
-    except httpx.InvalidURL as exc:
-        raise FetchError("invalid_url", str(exc)) from exc
-
-
-def _content_type(header: str) -> tuple[str, str | None]:
-    media_type, _, params = header.partition(";")
-    match = re.search(r"charset=[\"']?([\w.:-]+)", params, re.IGNORECASE)
-    return media_type.strip().lower(), match.group(1).lower() if match else None
-
-
-def with_retries(
-    call: Callable[[], Response], *, attempts: int = 3, base_delay: float = 0.5
-) -> Response:
-    """Return call(), retrying transient failures with exponential back-off and jitter."""
-    for attempt in range(attempts):
-        try:
-            return call()
-        except TransientFetchError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(base_delay * 2**attempt * (0.5 + random.random()))
-    raise AssertionError("unreachable")
-
-
-def parse_feed(
-    body: bytes, url: str, *, max_entries: int, media_type: str = ""
-) -> tuple[list[EntryMeta], str | None]:
-    """Return a feed's entries and its fault when it was malformed but salvageable."""
-    if _ENTITY_DECL.search(body[:65536]):
-        # feedparser's loose parser expands internal entities itself: a billion-laughs risk.
-        raise FeedRejected("entity_declaration", "feed declares a DTD or entities")
-    if body.lstrip()[:1] == b"{":
-        return _json_feed(body, url, max_entries), None
-    headers = {"content-location": url, "content-type": media_type or "application/xml"}
-    parsed = feedparser.parse(body, response_headers=headers)
-    error = parsed.get("bozo_exception")
-    benign = isinstance(error, feedparser.NonXMLContentType)  # servers mislabel feeds daily
-    fault = None if error is None or benign else f"{type(error).__name__}: {error}"
-    if not parsed.entries:
-        if not parsed.version:
-            raise FeedRejected("not_a_feed", fault or "no RSS, Atom or RDF root element")
-        raise FeedRejected("empty_feed", fault or "no entries")
-    base = parsed.get("href") or url
-    return [_entry(e, base) for e in parsed.entries[:max_entries]], fault
-
-
-def _json_feed(body: bytes, url: str, max_entries: int) -> list[EntryMeta]:
-    """Return the entries of a JSON Feed (jsonfeed.org), which feedparser does not read."""
-    try:
-        data = json.loads(body.decode("utf-8-sig"))
-        items = data["items"]
-        if not isinstance(items, list):
-            raise TypeError("items is not a list")
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise FeedRejected("malformed_feed", f"JSON Feed: {exc}") from exc
-    if not items:
-        raise FeedRejected("empty_feed", "no entries")
-    entries = []
-    for item in items[:max_entries]:
-        if not isinstance(item, dict):
-            continue
-        authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
-        names = [a.get("name") for a in authors if isinstance(a, dict) and a.get("name")]
-        link = item.get("url") or item.get("external_url")
-        summary = item.get("summary") or item.get("content_text") or item.get("content_html")
-        entries.append(EntryMeta(
-            link=urljoin(url, link) if isinstance(link, str) else None,
-            guid=str(item["id"]) if item.get("id") is not None else None,
-            title=item.get("title") or None,
-            author=", ".join(names) or None,
-            published=_iso(item.get("date_published") or item.get("date_modified")),
-            summary=_TAGS.sub(" ", summary).strip() if isinstance(summary, str) else None,
-        ))
-    return entries
-
-
-def _iso(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _entry(entry: feedparser.FeedParserDict, base: str) -> EntryMeta:
-    link = entry.get("link") or next(
-        (ln.get("href") for ln in entry.get("links", []) if ln.get("href")), None
-    )
-    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-    summary = entry.get("summary")
-    return EntryMeta(
-        link=urljoin(base, link) if link else None,
-        guid=entry.get("id") or None,
-        title=entry.get("title") or None,
-        author=entry.get("author") or None,
-        published=datetime.fromtimestamp(calendar.timegm(stamp), UTC) if stamp else None,
-        summary=_TAGS.sub(" ", summary).strip() if summary else None,
-    )
-
-
 def fetch_page(
-    client: httpx.Client, url: str, source_id: str, *, now: datetime, max_bytes: int,
-    entry: EntryMeta | None = None,
+    fetcher: Fetcher, url: str, source_id: str, *, now: datetime, entry: EntryMeta | None = None,
 ) -> RawDocument | Quarantined:
     """Return the fetched article page, or its quarantine record."""
     try:
-        resp = with_retries(lambda: get(client, url, max_bytes=max_bytes, accept=PAGE_TYPES))
+        resp = fetcher.fetch(url, accept=PAGE_TYPES)
     except FetchError as exc:
         return Quarantined(source_id, url, "fetch", exc.reason, exc.detail)
     media_type = "text/plain" if resp.media_type == "text/plain" else "text/html"
     return RawDocument(source_id, url, resp.body, media_type, now, resp.charset, entry, resp.url)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedResult:
+    """One feed's outcome: entries to fetch, items set aside, and its new state."""
+
+    entries: list[EntryMeta]
+    quarantined: list[Quarantined]
+    health: FeedHealth
+    outcome: str  # 'new' | 'unchanged' | 'deferred' | 'failed'
+
+
+def fetch_feed(
+    fetcher: Fetcher, feed: Source, health: FeedHealth, *, now: datetime, max_entries: int
+) -> FeedResult:
+    """Return a feed's entries unless it is backed off, answers 304 or sent the same body."""
+    if not health.due(now):
+        return FeedResult([], [], health, "deferred")
+    p = fetcher.policy
+    headers = health.request_headers(now, timedelta(hours=p.feed_revalidate_hours))
+    try:
+        resp = fetcher.fetch(feed.uri, accept=FEED_TYPES, headers=headers)
+        digest = hashlib.sha256(resp.body).hexdigest() if resp.status == 200 else None
+        if resp.status == 304 or digest == health.body_hash:
+            return FeedResult([], [], health.succeeded(now, resp, digest, not headers),
+                              "unchanged")
+        entries, fault = parse_feed(resp.body, resp.url, max_entries=max_entries,
+                                    media_type=resp.media_type)
+    except FetchError as exc:
+        failed = health.failed(now, f"{exc.reason}: {exc.detail}", base=p.feed_backoff_base,
+                               cap=p.feed_backoff_cap, retry_after=exc.retry_after)
+        bad = [Quarantined(feed.source_id, feed.uri, "fetch", exc.reason, exc.detail)]
+        return FeedResult([], bad, failed, "failed")
+    bad = []
+    if fault:
+        bad.append(Quarantined(feed.source_id, feed.uri, "parse", "bozo_feed", fault))
+    bad += [Quarantined(feed.source_id, e.guid or feed.uri, "parse", "no_link", e.title or "")
+            for e in entries if e.link is None]
+    usable = [e for e in entries if e.link is not None]
+    return FeedResult(usable, bad, health.succeeded(now, resp, digest, not headers), "new")
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +164,9 @@ class Fetched:
     documents: list[RawDocument]
     quarantined: list[Quarantined]
     skipped_known: int = 0
+    feed_health: list[FeedHealth] = field(default_factory=list)  # to write_feed_health
+    feeds_unchanged: int = 0  # answered 304 or sent the body of last time
+    feeds_deferred: int = 0  # backed off after failures: not asked this run
 
 
 @task(name="read-seeds", cache_policy=NO_CACHE)
@@ -266,43 +181,42 @@ def read_seeds(folder: Path, source: Source, now: datetime, max_bytes: int) -> F
 def fetch_web(
     feeds: list[Source], pages: list[Source], known: frozenset[str], now: datetime,
     user_agent: str, timeout: float, max_bytes: int, max_entries: int, workers: int,
+    policy: FetchPolicy | None = None, health: dict[str, FeedHealth] | None = None,
 ) -> Fetched:
-    """Fetch the feeds, then their new entries' pages and the listed pages, in parallel."""
-    logger = run_logger()
-    bad: list[Quarantined] = []
-    todo: list[tuple[str, str, EntryMeta | None]] = [(p.uri, p.source_id, None) for p in pages]
-    with http_client(user_agent=user_agent, timeout=timeout) as client:
-        for feed in feeds:
-            try:
-                resp = with_retries(lambda f=feed: get(client, f.uri, max_bytes=max_bytes))
-                entries, fault = parse_feed(
-                    resp.body, resp.url, max_entries=max_entries, media_type=resp.media_type
-                )
-            except FetchError as exc:
-                bad.append(Quarantined(feed.source_id, feed.uri, "fetch", exc.reason, exc.detail))
-                logger.warning("feed %s set aside: %s", feed.uri, exc)
-                continue
-            if fault:
-                bad.append(Quarantined(feed.source_id, feed.uri, "parse", "bozo_feed", fault))
-                logger.warning("feed %s is malformed, %d entries salvaged", feed.uri, len(entries))
-            for entry in entries:
-                if entry.link is None:
-                    bad.append(Quarantined(feed.source_id, entry.guid or feed.uri, "parse",
-                                           "no_link", entry.title or ""))
-                else:
-                    todo.append((entry.link, feed.source_id, entry))
-        unique, skipped = _new_urls(todo, known)
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            results = list(pool.map(
-                lambda item: fetch_page(client, item[0], item[1], now=now, max_bytes=max_bytes,
-                                        entry=item[2]),
-                unique,
-            ))
-    docs = [r for r in results if isinstance(r, RawDocument)]
-    bad += [r for r in results if isinstance(r, Quarantined)]
-    logger.info("fetched %d pages, %d set aside, %d already stored", len(docs), len(bad), skipped)
-    return Fetched(docs, bad, skipped)
+    """Fetch the due feeds, then their new entries' pages and the listed pages, in parallel.
 
+    policy defaults to the NEWSFLOW_* settings; health holds the feeds' stored states by URI.
+    """
+    logger = run_logger()
+    policy = dataclasses.replace(policy or FetchPolicy.from_settings(Settings()),
+                                 user_agent=user_agent, timeout=timeout, max_bytes=max_bytes)
+    before = {f.uri: (health or {}).get(f.uri) or FeedHealth.new(f) for f in feeds}
+    with guarded_client(policy) as client, ThreadPoolExecutor(max(1, workers)) as pool:
+        fetcher = Fetcher(client, policy)
+        results = list(pool.map(lambda f: fetch_feed(fetcher, f, before[f.uri], now=now,
+                                                     max_entries=max_entries), feeds))
+        bad = [q for r in results for q in r.quarantined]
+        todo: list[tuple[str, str, EntryMeta | None]] = [(p.uri, p.source_id, None) for p in pages]
+        for feed, result in zip(feeds, results, strict=True):
+            todo += [(e.link, feed.source_id, e) for e in result.entries if e.link]
+            if result.outcome == "failed":
+                logger.warning("feed %s set aside: %s", feed.uri, result.health.last_error)
+        unique, skipped = _new_urls(todo, known)
+        pages_done = list(pool.map(
+            lambda item: fetch_page(fetcher, item[0], item[1], now=now, entry=item[2]), unique))
+    docs = [r for r in pages_done if isinstance(r, RawDocument)]
+    retry = [r for r in pages_done if isinstance(r, Quarantined)]
+    bad += retry
+    again = {q.source_id for q in retry if retry_next_run(q.reason)}
+    states = [r.health.keep_validators_of(before[f.uri]) if f.source_id in again else r.health
+              for f, r in zip(feeds, results, strict=True)]
+    outcomes = [r.outcome for r in results]
+    logger.info("feeds: %d read, %d unchanged, %d backed off, %d failed; pages: %d fetched, "
+                "%d set aside, %d already stored", outcomes.count("new"),
+                outcomes.count("unchanged"), outcomes.count("deferred"),
+                outcomes.count("failed"), len(docs), len(retry), skipped)
+    return Fetched(docs, bad, skipped, states, outcomes.count("unchanged"),
+                   outcomes.count("deferred"))
 
 
 def _new_urls(

@@ -42,3 +42,14 @@ def seed_dir(tmp_path: Path) -> Path:
     for path in sorted(SEEDS.glob("*.txt")):
         shutil.copy(path, target / path.name)
     return target
+
+
+@pytest.fixture(autouse=True)
+def fetch_reaches_the_test_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test servers listen on loopback, which the fetcher refuses unless listed."""
+    monkeypatch.setenv("NEWSFLOW_ALLOW_HOSTS", "localhost,127.0.0.1")
+    monkeypatch.setenv("NEWSFLOW_HOST_MIN_INTERVAL", "0")
+    monkeypatch.setenv("NEWSFLOW_RETRY_BASE_DELAY", "0.01")
+    # pytest-httpserver answers 500 to an unregistered /robots.txt (= robots_unavailable);
+    # robots.txt handling is tested in test_hostile.py with an explicit policy.
+    monkeypatch.setenv("NEWSFLOW_OBEY_ROBOTS", "false")

@@ -27,6 +27,15 @@ from .conftest import FIXTURES
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 FEEDS = FIXTURES / "feeds"
 BASE = "http://127.0.0.1:9/feeds/feed.xml"
+LOCAL = "localhost,127.0.0.1"  # the test server's names: loopback is refused unless listed
+
+
+@pytest.fixture(autouse=True)
+def local_server_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let fetch_web reach the test server, without the production pauses between requests."""
+    monkeypatch.setenv("NEWSFLOW_ALLOW_HOSTS", LOCAL)
+    monkeypatch.setenv("NEWSFLOW_HOST_MIN_INTERVAL", "0")
+    monkeypatch.setenv("NEWSFLOW_RETRY_BASE_DELAY", "0.01")
 
 
 def test_read_folder_reads_the_seeds(seed_dir: Path) -> None:
@@ -133,7 +142,7 @@ def test_parse_feed_rejects(body: bytes, reason: str) -> None:
 
 
 def _get(server: HTTPServer, path: str, max_bytes: int = 1 << 20) -> object:
-    with http_client(user_agent="newsflow-test", timeout=5) as client:
+    with http_client(user_agent="newsflow-test", timeout=5, allow_hosts=LOCAL) as client:
         return get(client, server.url_for(path), max_bytes=max_bytes, accept=("text/html",))
 
 
@@ -191,6 +200,7 @@ def _rss(server: HTTPServer, links: list[str]) -> bytes:
 
 
 def test_fetch_web_fetches_new_entries_and_quarantines_failures(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
     page = (FIXTURES / "feeds" / "heise.atom").read_bytes()  # any bytes: cleaning is not tested here
     httpserver.expect_request("/a").respond_with_data(page, content_type="text/html")
     httpserver.expect_request("/gone").respond_with_data("", status=404)
@@ -211,6 +221,7 @@ def test_fetch_web_fetches_new_entries_and_quarantines_failures(httpserver: HTTP
 
 
 def test_fetch_web_quarantines_a_dead_feed_and_goes_on(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
     httpserver.expect_request("/page").respond_with_data("<p>x</p>", content_type="text/html")
     httpserver.expect_request("/dead.xml").respond_with_data("nope", status=404)
     fetched = fetch_web.fn(
