@@ -32,4 +32,26 @@ lock:  ## recompile requirements.lock from requirements.in (needs uv)
 	uv pip compile requirements.in -o requirements.lock --python-version 3.11 --no-header
 
 clean:
-	rm -rf $(VENV) warehouse/*.duckdb warehouse/*.duckdb.wal
+	rm -rf $(VENV) warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/.*.duckdb warehouse/.*.duckdb.wal
+
+# Running as a service (README: "Run it as a service"); prefect.yaml reads the schedule from these.
+export NEWSFLOW_SCHEDULE_CRON ?= 0 6 * * *
+export NEWSFLOW_SCHEDULE_TIMEZONE ?= UTC
+
+.PHONY: serve watch deploy worker
+
+serve: $(STAMP)  ## serve daily-ingest and ingest-on-event from one process (no work pool)
+	$(BIN)/newsflow serve
+
+watch: $(STAMP)  ## emit newsflow.source.updated for files dropped into seeds/
+	$(BIN)/newsflow watch
+
+deploy: $(STAMP)  ## the work-pool way: pool, global limit, then the deployments in prefect.yaml
+	$(BIN)/prefect work-pool inspect newsflow >/dev/null 2>&1 || \
+		$(BIN)/prefect work-pool create newsflow --type process
+	$(BIN)/prefect global-concurrency-limit inspect newsflow-warehouse >/dev/null 2>&1 || \
+		$(BIN)/prefect global-concurrency-limit create newsflow-warehouse --limit 1
+	$(BIN)/prefect --no-prompt deploy --all
+
+worker: $(STAMP)  ## run the deployments' flow runs; keep it in the foreground or under systemd
+	exec $(BIN)/prefect worker start --pool newsflow

@@ -71,13 +71,18 @@ def _with_entry(doc: Document) -> Document:
     )
 
 
-def clean_all(docs: Sequence[RawDocument]) -> tuple[list[Document], list[Quarantined]]:
-    """Return the batch's cleaned documents and those set aside, using per-source repeated lines."""
+def repeated_by_source(docs: Sequence[RawDocument]) -> dict[str, frozenset[str]]:
+    """Return, per source, the plain-text lines repeated across its files (boilerplate)."""
     texts: dict[str, list[str]] = defaultdict(list)
     for raw in docs:
         if raw.media_type == "text/plain":
             texts[raw.source_id].append(decode_text(raw.body, raw.charset))
-    repeated = {sid: repeated_lines(group, min_docs=MIN_SOURCE_DOCS) for sid, group in texts.items()}
+    return {sid: repeated_lines(group, min_docs=MIN_SOURCE_DOCS) for sid, group in texts.items()}
+
+
+def clean_all(docs: Sequence[RawDocument]) -> tuple[list[Document], list[Quarantined]]:
+    """Return the batch's cleaned documents and those set aside, using per-source repeated lines."""
+    repeated = repeated_by_source(docs)
     cleaned: list[Document] = []
     bad: list[Quarantined] = []
     for raw in docs:

@@ -70,7 +70,7 @@ def read_folder(
         # Surrogate-escaped names cannot be stored as VARCHAR: show the bytes instead.
         shown = os.fsencode(name).decode("utf-8", errors="backslashreplace")
         key = f"{folder.name}/{_CONTROL.sub(_escaped, shown)}"
-        reason, detail, body = _read_file(path, root, max_bytes)
+        reason, detail, body = read_file(path, root, max_bytes)
         if not reason and key != f"{folder.name}/{name}":
             reason, detail = "bad_file_name", "name not UTF-8 or with control characters"
         if reason:
@@ -84,7 +84,8 @@ def _escaped(match: re.Match[str]) -> str:
     return f"\\x{ord(match.group()):02x}"
 
 
-def _read_file(path: Path, root: Path, max_bytes: int) -> tuple[str, str, bytes]:
+def read_file(path: Path, root: Path, max_bytes: int) -> tuple[str, str, bytes]:
+    """Return (reason, detail, body) for one file under root: a reason when it is set aside."""
     real = path.resolve()
     if not real.is_relative_to(root):
         return "outside_folder", f"links to {real}", b""

@@ -11,9 +11,9 @@ from langdetect.detector_factory import init_factory
 from langdetect.lang_detect_exception import LangDetectException
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from tasks.runlog import run_logger
 
 from tasks.records import Document
+from tasks.runlog import run_logger
 
 UNDETERMINED = "und"
 MIN_LETTERS = 20

@@ -14,11 +14,13 @@ import duckdb
 import pyarrow as pa
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from tasks.runlog import run_logger
 
 import warehouse
 from tasks.dedup import Known, Verdicts, as_mapping, band_hashes, classify, index_candidates
+from tasks.feedhealth import FeedHealth, read_feed_health, write_feed_health
 from tasks.records import Article, Duplicate, Quarantined, Source
+from tasks.runlog import run_logger
+from tasks.writer import transient, warehouse_slot
 
 LOOKUP_CHUNK = 2000  # articles per warehouse lookup: bounds the size of one IN-join
 
@@ -75,11 +77,16 @@ def lookup_known(con: duckdb.DuckDBPyConnection, articles: Sequence[Article]) ->
             "SELECT content_hash, article_id FROM articles WHERE content_hash IN "
             "(SELECT content_hash FROM batch_keys) ORDER BY fetched_at"))),
     )
+    # Two indexed lookups, not one join: a join of lsh_bands with signatures scans both tables.
+    candidate_ids = pa.table({"article_id": pa.array(sorted({r[0] for r in con.execute(
+        "SELECT article_id FROM lsh_bands WHERE band_hash IN (SELECT band_hash FROM batch_bands)"
+    ).fetchall()}), pa.string())})
+    con.register("batch_candidates", candidate_ids)
     candidates = con.execute(
-        "SELECT DISTINCT s.article_id, s.signature FROM lsh_bands AS l "
-        "JOIN signatures AS s USING (article_id) "
-        "WHERE l.band_hash IN (SELECT band_hash FROM batch_bands)"
+        "SELECT article_id, signature FROM signatures "
+        "WHERE article_id IN (SELECT article_id FROM batch_candidates)"
     ).fetchall()
+    con.unregister("batch_candidates")
     con.unregister("batch_keys")
     con.unregister("batch_bands")
     known.signatures, known.bands = index_candidates(candidates)
@@ -199,7 +206,7 @@ def write_sources(
 def load_run(
     con: duckdb.DuckDBPyConnection, *, run_id: str, articles: Sequence[Article],
     quarantined: Sequence[Quarantined], sources: Sequence[Source], now: datetime,
-    near_threshold: float,
+    near_threshold: float, feed_health: Sequence[FeedHealth] = (),
 ) -> LoadResult:
     """Deduplicate and write one run's records in a single transaction; return what was added."""
     result = LoadResult()
@@ -217,6 +224,7 @@ def load_run(
             result.duplicates += verdicts.duplicates
             result.unchanged += verdicts.unchanged
         write_quarantine(con, quarantined, run_id, now)
+        write_feed_health(con, feed_health)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -250,19 +258,30 @@ def finish_run(
         )
 
 
-@task(name="deduplicate-and-load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+@task(name="deduplicate-and-load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10],
+      retry_jitter_factor=0.5, retry_condition_fn=transient)
 def load(
     db: Path, run_id: str, articles: list[Article], quarantined: list[Quarantined],
     sources: list[Source], now: datetime, near_threshold: float,
+    feed_health: list[FeedHealth] | None = None,
 ) -> LoadResult:
     """Deduplicate the run's articles against the warehouse and load them in one transaction."""
-    with warehouse.connect(db) as con:
+    # One writer at a time: DuckDB refuses a second process at once instead of waiting.
+    with warehouse_slot(), warehouse.connect(db) as con:
         result = load_run(
             con, run_id=run_id, articles=articles, quarantined=quarantined, sources=sources,
-            now=now, near_threshold=near_threshold,
+            now=now, near_threshold=near_threshold, feed_health=feed_health or (),
         )
     run_logger().info(
         "loaded %d new articles; duplicates %s; %d unchanged; %d quarantined",
         len(result.new), result.duplicate_kinds() or "none", result.unchanged, len(quarantined),
     )
     return result
+
+
+@task(name="read-feed-health", cache_policy=NO_CACHE)
+def feed_state(db: Path) -> dict[str, FeedHealth]:
+    """Return the stored health of every feed: validators, hashes, failures, back-off."""
+    # Under the slot: while another run writes the file, DuckDB refuses even a read-only open.
+    with warehouse_slot(), warehouse.connect(db, read_only=True) as con:
+        return read_feed_health(con)

@@ -14,11 +14,14 @@ ARTIFACT_ROWS = 50
 def summarize(
     *, documents: int, skipped_known: int, new: Sequence[Article],
     duplicates: Sequence[Duplicate], unchanged: int, quarantined: Sequence[Quarantined],
+    feeds_unchanged: int = 0, feeds_deferred: int = 0,
 ) -> dict[str, Any]:
     """Return the run's counts: totals, then by language, duplicate kind, stage and reason."""
     return {
         "documents": documents,
         "skipped_known": skipped_known,
+        "feeds_unchanged": feeds_unchanged,
+        "feeds_deferred": feeds_deferred,
         "new": len(new),
         "unchanged": unchanged,
         "duplicates": len(duplicates),

@@ -49,6 +49,63 @@ class Settings(BaseSettings):
     min_words: int = Field(
         25, description="Articles with fewer words after cleaning are quarantined as too short."
     )
+    http_deadline: float = Field(
+        60.0, description="Total wall-clock limit of one HTTP request (each redirect hop), seconds."
+    )
+    max_redirects: int = Field(5, description="Redirect hops followed per request, each checked.")
+    allow_hosts: str = Field(
+        "",
+        description="Comma-separated host or host:port entries that may resolve to private, "
+        "loopback or link-local addresses; every other such address is refused.",
+    )
+    host_min_interval: float = Field(
+        1.0, description="Minimum seconds between the starts of two requests to one host."
+    )
+    host_concurrency: int = Field(2, description="Requests in flight to one host at most.")
+    retry_after_cap: float = Field(
+        30.0, description="Longest Retry-After waited for within a run, seconds; longer ones "
+        "set the URL aside as retry_later for the next run."
+    )
+    http_attempts: int = Field(3, description="Tries per URL for transient faults (timeouts, 5xx).")
+    retry_base_delay: float = Field(
+        0.5, description="First back-off between tries, seconds; doubled each try, with jitter."
+    )
+    robots_max_bytes: int = Field(
+        512 * 1024, description="robots.txt bytes read per host; the rest is ignored (RFC 9309)."
+    )
+    obey_robots: bool = Field(True, description="Honour robots.txt; only tests turn this off.")
+    feed_revalidate_hours: float = Field(
+        24.0, description="Hours after which a feed is fetched without ETag/Last-Modified."
+    )
+    feed_backoff_base: float = Field(
+        900.0, description="A failing feed waits min(2^failures x this, cap) seconds, see below."
+    )
+    feed_backoff_cap: float = Field(
+        86400.0, description="Longest wait before a failing feed is tried again, seconds."
+    )
+    schedule_cron: str = Field(
+        "0 6 * * *", description="Cron schedule of the daily-ingest deployment (newsflow serve, make deploy)."
+    )
+    schedule_timezone: str = Field(
+        "UTC", description="IANA timezone the daily-ingest cron schedule is read in, e.g. Europe/Paris."
+    )
+    quarantine_spike: float = Field(
+        0.2, description="Share of a run's documents quarantined (at least 3) from which its "
+        "newsflow.run.completed event carries the label newsflow.quarantine-spike=true."
+    )
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        description="Worker processes that clean, detect language and sign a batch (default: "
+        "one per CPU); 0 prepares in the task's own process, without a time limit.",
+    )
+    extract_timeout: float = Field(
+        30.0, description="Seconds one document may take to prepare; past it its worker is "
+        "killed and replaced, and the document quarantined as extract_timeout.",
+    )
+    dask_address: str | None = Field(
+        None, description="Scheduler address of an existing Dask cluster (tcp://host:8786); "
+        "when set, the flow's tasks run there through prefect-dask."
+    )
 
     def sources_file(self) -> Path | None:
         """Return the sources.toml to read, or None when there is none."""

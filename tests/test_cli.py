@@ -66,7 +66,7 @@ def test_stats_prints_every_section(loaded_db: Path) -> None:
     out = runner.invoke(app, ["stats", "--db", str(loaded_db)], env={"COLUMNS": "200"})
     assert out.exit_code == 0, out.output
     for section in ("articles by source", "articles by language", "duplicates by kind",
-                    "quarantine by reason", "last runs"):
+                    "quarantine by reason", "feed health", "last runs"):
         assert section in out.stdout
 
 

@@ -158,7 +158,10 @@ def test_feeds_and_pages_flow_through_the_same_path(
     requests_before = len(httpserver.log)
     before = counts(db_path)
     second = ingest(**params)
-    assert (second["new"], second["skipped_known"]) == (0, 4)
+    assert (second["new"], second["skipped_known"]) == (0, 1)  # the --url page
+    assert (second["feeds_unchanged"], second["feeds_deferred"]) == (1, 1)
     assert counts(db_path) == before
     refetched = [r.path for r, _ in httpserver.log[requests_before:]]
-    assert sorted(refetched) == ["/evil.xml", "/feed.xml", "/missing"]  # stored pages not refetched
+    # Stored pages are not refetched; the failed feed is backed off; the 404 link is permanent
+    # and the feed's body has not changed, so it is not listed again.
+    assert sorted(refetched) == ["/feed.xml"]

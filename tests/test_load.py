@@ -36,9 +36,10 @@ def run(db: Path, run_id: str, articles: list, quarantined: list | None = None):
 
 def test_migrations_apply_once(db_path: Path) -> None:
     with warehouse.connect(db_path) as con:
-        assert warehouse.migrate(con) == [1]
+        files = sorted(warehouse.MIGRATIONS.glob("*.sql"))
+        assert warehouse.migrate(con) == [int(f.name[:3]) for f in files]
         assert warehouse.migrate(con) == []
-        assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (1,)
+        assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (len(files),)
         views = {r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_type = 'VIEW'"
         ).fetchall()}

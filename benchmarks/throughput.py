@@ -1,0 +1,227 @@
+"""Throughput, re-run cost and peak memory of `newsflow run` on corpus pages served over HTTP."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import psutil
+import trafilatura
+
+import warehouse
+from benchmarks.site import SIZE_CAP, Page, corpus_dir, load_pages, serve
+
+RESULTS = Path(__file__).resolve().parent / "results"
+NEWSFLOW = Path(sys.executable).with_name("newsflow")
+TIME_LIMIT = 30.0  # seconds per page in the bare loop: NEWSFLOW_EXTRACT_TIMEOUT's default
+_LINE = re.compile(r"^(\d\d):(\d\d):(\d\d\.\d+) \| \w+ +\| (.*)$")
+
+
+class PageTimeout(Exception):
+    """A bare extraction ran past the per-page time limit."""
+
+
+def _alarm(signum: int, frame: FrameType | None) -> None:
+    raise PageTimeout
+
+
+def bare_loop(pages: Sequence[Page], time_limit: float = TIME_LIMIT) -> dict[str, Any]:
+    """Return the pages/s of plain trafilatura.extract over the pages in this one process."""
+    outputs = timed_out = 0
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    cpu, start = time.process_time(), time.perf_counter()
+    try:
+        for page in pages:
+            signal.setitimer(signal.ITIMER_REAL, time_limit)
+            try:
+                outputs += trafilatura.extract(page.body) is not None
+            except PageTimeout:
+                timed_out += 1
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    seconds = time.perf_counter() - start
+    return {"pages": len(pages), "with_text": outputs, "timed_out": timed_out,
+            "seconds": round(seconds, 2), "cpu_seconds": round(time.process_time() - cpu, 2),
+            "pages_per_s": round(len(pages) / seconds, 2)}
+
+
+def _poll_memory(proc: psutil.Process, peaks: dict[str, int], done: threading.Event) -> None:
+    while not done.is_set():
+        try:
+            main = proc.memory_info().rss
+            tree = main + sum(c.memory_info().rss for c in proc.children(recursive=True))
+        except psutil.Error:
+            pass  # a child exited between listing and reading: the next poll sees the rest
+        else:
+            peaks["main"] = max(peaks["main"], main)
+            peaks["tree"] = max(peaks["tree"], tree)
+        done.wait(0.1)
+
+
+def _phases(log: str, started: datetime) -> dict[str, float]:
+    """Return seconds from process start to the end of each flow step, read from Prefect's log."""
+    origin = started.hour * 3600 + started.minute * 60 + started.second + started.microsecond / 1e6
+    marks: dict[str, float] = {}
+    for line in log.splitlines():
+        match = _LINE.match(line)
+        if not match:
+            continue
+        at = int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3]) - origin
+        at += 86400 if at < -3600 else 0  # past midnight
+        text = match[4]
+        if "Beginning flow run" in text:
+            marks.setdefault("flow_started", at)
+        task = re.match(r"Task run '([a-z-]+)-[0-9a-f]+' - Finished in state", text)
+        if task:
+            marks[f"{task[1]}_done"] = at  # the last batch of a repeated task wins
+        if text.startswith("Finished in state") or re.search(r"Flow run '.*' - Finished in", text):
+            marks["flow_finished"] = at
+    return {k: round(v, 2) for k, v in marks.items()}
+
+
+def run_newsflow(feeds: Sequence[str], db: Path, env: dict[str, str], log: Path) -> dict[str, Any]:
+    """Run `newsflow run` on the feeds into db; return wall and flow seconds, memory and counts."""
+    seeds = db.parent / "no-seeds"
+    seeds.mkdir(exist_ok=True)
+    cmd = [str(NEWSFLOW), "run", "--db", str(db), "--seeds", str(seeds)]
+    cmd += [arg for feed in feeds for arg in ("--feed", feed)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started, start = datetime.now(), time.perf_counter()
+    with log.open("w") as out:
+        child = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                 env={**os.environ, **env, "COLUMNS": "200"})
+        peaks = {"main": 0, "tree": 0}
+        done = threading.Event()
+        poller = threading.Thread(target=_poll_memory, args=(psutil.Process(child.pid), peaks, done))
+        poller.start()
+        code = child.wait()
+        done.set()
+        poller.join()
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    text = log.read_text(errors="replace")
+    if code != 0:
+        raise RuntimeError(f"newsflow run exited with {code}; log: {log}\n{text[-3000:]}")
+    with warehouse.connect(db, read_only=True) as con:
+        row = con.execute(
+            "SELECT documents, new_articles, unchanged, duplicates, quarantined, counts, "
+            "epoch(finished_at) - epoch(started_at) FROM runs ORDER BY started_at DESC LIMIT 1"
+        ).fetchone()
+    assert row is not None
+    counts = json.loads(row[5])
+    return {
+        "wall_seconds": round(wall, 2),
+        "flow_seconds": round(row[6], 2),  # flow body only: no interpreter or server start
+        "cpu_seconds": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2),
+        "peak_rss_mb": round(peaks["main"] / 2**20, 1),
+        "peak_rss_tree_mb": round(peaks["tree"] / 2**20, 1),
+        "documents": row[0], "skipped_known": counts.get("skipped_known"), "new": row[1],
+        "unchanged": row[2], "duplicates": row[3], "quarantined": row[4],
+        "quarantine_reasons": counts.get("quarantine_reasons"),
+        "phases": _phases(text, started),
+    }
+
+
+def measure(limit: int | None, memory_n: int, time_limit: float) -> dict[str, Any]:
+    """Return the bare loop, first run, re-run and memory figures."""
+    pages, over = load_pages(limit)
+    env = {"NEWSFLOW_EXTRACT_TIMEOUT": str(time_limit)}
+    report: dict[str, Any] = {"pages": len(pages), "over_size_cap": over, "size_cap": SIZE_CAP,
+                              "time_limit_s": time_limit, "cpus": os.cpu_count(),
+                              "load_avg_before": os.getloadavg()}
+    print(f"bare trafilatura.extract loop over {len(pages)} pages ...", flush=True)
+    report["bare"] = bare_loop(pages, time_limit)
+    with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as tmp, serve(pages) as site:
+        db = Path(tmp) / "first" / "newsflow.duckdb"
+        db.parent.mkdir()
+        print(f"newsflow run over {len(site.feeds)} feeds ...", flush=True)
+        report["first"] = run_newsflow(site.feeds, db, {**site.env(), **env}, RESULTS / "first.log")
+        hits = site.hits()
+        print("newsflow run again on the loaded warehouse ...", flush=True)
+        report["rerun"] = run_newsflow(site.feeds, db, {**site.env(), **env}, RESULTS / "rerun.log")
+        report["rerun"]["page_requests"] = sum((site.hits() - hits).get(k, 0) for k in ("c0",))
+        report["rerun"]["feed_requests"] = (site.hits() - hits).get("feed", 0)
+    report["memory"] = {}
+    base = pages[:memory_n]
+    for copies in (1, 10):
+        with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as tmp, \
+                serve(base, copies=copies) as site:
+            db = Path(tmp) / "newsflow.duckdb"
+            print(f"newsflow run over {len(base)} pages x {copies} ...", flush=True)
+            report["memory"][f"{copies}x"] = run_newsflow(
+                site.feeds, db, {**site.env(), **env}, RESULTS / f"memory-{copies}x.log")
+    report["load_avg_after"] = os.getloadavg()
+    return report
+
+
+def table(report: dict[str, Any]) -> str:
+    """Return the throughput, re-run and memory tables as text."""
+    bare, first, rerun = report["bare"], report["first"], report["rerun"]
+    pipe_rate = first["documents"] / first["wall_seconds"]
+    flow_rate = first["documents"] / first["flow_seconds"]
+    lines = [
+        f"{report['pages']} corpus pages (<= {report['size_cap'] // 1000} kB; {report['over_size_cap']}"
+        f" larger skipped in both), {report['time_limit_s']:g} s limit per page, "
+        f"{report['cpus']} CPUs",
+        f"{'':34} {'pages':>6} {'seconds':>8} {'cpu s':>8} {'pages/s':>8} {'vs bare':>8}",
+        f"{'bare trafilatura.extract, 1 proc':34} {bare['pages']:6d} {bare['seconds']:8.1f}"
+        f" {bare['cpu_seconds']:8.1f} {bare['pages_per_s']:8.2f} {1:8.2f}",
+        f"{'newsflow run, process wall':34} {first['documents']:6d} {first['wall_seconds']:8.1f}"
+        f" {first['cpu_seconds']:8.1f} {pipe_rate:8.2f} {pipe_rate / bare['pages_per_s']:8.2f}",
+        f"{'newsflow run, flow body only':34} {first['documents']:6d} {first['flow_seconds']:8.1f}"
+        f" {'':>8} {flow_rate:8.2f} {flow_rate / bare['pages_per_s']:8.2f}",
+        f"first run: {first['new']} new, {first['duplicates']} duplicates, {first['quarantined']}"
+        f" quarantined {first['quarantine_reasons']}; bare loop: {bare['with_text']} with text,"
+        f" {bare['timed_out']} timed out",
+        f"phases of the first run (s from process start): {first['phases']}",
+        "",
+        f"{'re-run':34} {'wall s':>8} {'flow s':>8} {'% of 1st':>8} {'pages GET':>9}",
+        f"{'same feeds, loaded warehouse':34} {rerun['wall_seconds']:8.1f}"
+        f" {rerun['flow_seconds']:8.1f} {100 * rerun['wall_seconds'] / first['wall_seconds']:7.1f}%"
+        f" {rerun['page_requests']:9d}",
+        f"flow body only: {100 * rerun['flow_seconds'] / first['flow_seconds']:.1f}% of the first;"
+        f" phases: {rerun['phases']}",
+        "",
+        f"{'memory':34} {'docs':>6} {'wall s':>8} {'flow RSS MB':>11} {'tree RSS MB':>11}",
+    ]
+    for name, run in [("first run", first), *report["memory"].items()]:
+        lines.append(f"{name:34} {run['documents']:6d} {run['wall_seconds']:8.1f}"
+                     f" {run['peak_rss_mb']:11.1f} {run['peak_rss_tree_mb']:11.1f}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Measure, print the tables and write benchmarks/results/throughput.json."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.throughput", description=__doc__)
+    parser.add_argument("--limit", type=int, help="only the first N pages (by file name)")
+    parser.add_argument("--memory-n", type=int, default=60, help="pages of the 1x memory run")
+    parser.add_argument("--time-limit", type=float, default=TIME_LIMIT)
+    args = parser.parse_args(argv)
+    if not (corpus_dir() / "pages" / "web").is_dir():
+        print(f"throughput skipped: no corpus at {corpus_dir()} (set NEWSFLOW_CORPUS)")
+        return 0
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    report = measure(args.limit, args.memory_n, args.time_limit)
+    print(table(report))
+    (RESULTS / "throughput.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
