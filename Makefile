@@ -32,7 +32,8 @@ lock:  ## recompile requirements.lock from requirements.in (needs uv)
 	uv pip compile requirements.in -o requirements.lock --python-version 3.11 --no-header
 
 clean:
-	rm -rf $(VENV) warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/.*.duckdb warehouse/.*.duckdb.wal
+	rm -rf $(VENV) warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/.*.duckdb warehouse/.*.duckdb.wal \
+		warehouse/.*.staging
 
 # Running as a service (README: "Run it as a service"); prefect.yaml reads the schedule from these.
 export NEWSFLOW_SCHEDULE_CRON ?= 0 6 * * *

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import uuid
+from collections import deque
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -13,18 +16,24 @@ from prefect import flow, get_run_logger, runtime, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError
+from prefect.futures import PrefectFuture
+from prefect.task_runners import TaskRunner
 from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 
 from flows.events import emit_run_completed, emit_run_failed
-from tasks.fetch import Fetched, fetch_web, read_seeds
+from tasks.fetch import Fetched, Listing, chunks, fetch_chunk, list_web, settle_feeds
+from tasks.files import list_seeds
 from tasks.http import FetchPolicy
-from tasks.load import feed_state, finish_run, load, start_run
+from tasks.load import feed_state, load
 from tasks.parallel import Batch, PrepareConfig, prepare_batch, task_runner
-from tasks.records import Article, Quarantined, RawDocument
+from tasks.polite import fetch_session
+from tasks.records import FileJob, PageJob, Quarantined
 from tasks.report import article_rows, summarize, summary_markdown
+from tasks.runs import finish_run, start_run
 from tasks.settings import Settings
-from tasks.single import choose_sources, read_seed_file
+from tasks.single import choose_sources
+from tasks.stage import stage_batch, staging_area
 from tasks.writer import (
     SLOT_WAIT_SECONDS,
     ensure_limit,
@@ -91,28 +100,57 @@ def _mark_failed(flow: Any, flow_run: Any, state: Any) -> None:
         logging.getLogger("newsflow").warning("could not record failed run: %s", exc)
 
 
-def _prepare_all(
-    documents: list[RawDocument], settings: Settings, now: datetime
-) -> tuple[list[Article], list[Quarantined]]:
-    """Run every batch on the chosen task runner, all submitted before any is awaited."""
-    config = PrepareConfig.of(settings, now)
-    articles: list[Article] = []
-    dropped: list[Quarantined] = []
+@dataclass
+class Streamed:
+    """What streaming a run leaves in memory: counts and the items set aside, no documents."""
+
+    documents: int = 0
+    fetch_faults: list[Quarantined] = field(default_factory=list)
+    dropped: list[Quarantined] = field(default_factory=list)
+
+
+def _stage_all(
+    jobs: list[FileJob | PageJob], folder: Path, run_id: str, settings: Settings, now: datetime
+) -> Streamed:
+    """Fetch the jobs chunk by chunk, the next chunk while one is prepared, and stage each
+    prepared batch in folder."""
+    todo = chunks(jobs, settings.batch_size)
+    policy = FetchPolicy.from_settings(settings)
+
+    def fetch(chunk: list[FileJob | PageJob]) -> PrefectFuture[Fetched]:
+        # On the flow's threads, never on Dask: the run's host gates live in this process.
+        return fetch_chunk.submit(run_id, _q(chunk), now, policy, settings.fetch_workers)
+
+    streamed = Streamed()
     # The runner is chosen here, not on the decorator, so that NEWSFLOW_DASK_ADDRESS reaches
     # every entry point (CLI, served and work-pool deployments) with no code change.
     with task_runner(settings) as runner:
-        futures = [
-            runner.submit(prepare_batch, parameters={
-                "batch": Batch(documents[start : start + settings.batch_size]), "config": config,
-                "workers": settings.workers, "timeout": settings.extract_timeout,
-            })
-            for start in range(0, len(documents), settings.batch_size)
-        ]
-        for future in futures:
-            ready, bad = future.result()
-            articles += ready
-            dropped += bad
-    return articles, dropped
+        pending = deque([fetch(todo[0])] if todo else [])
+        for index in range(len(todo)):
+            if index + 1 < len(todo):
+                pending.append(fetch(todo[index + 1]))  # fetched while this chunk is prepared
+            _prepare_and_stage(pending.popleft(), runner, folder / f"{index:06d}.arrow",
+                               streamed, settings, now)
+            # Prefect's futures and states hold task results in reference cycles, which only
+            # the cycle collector frees: left to it, a run keeps most of its batches' bodies.
+            gc.collect()
+    return streamed
+
+
+def _prepare_and_stage(
+    ready: PrefectFuture[Fetched], runner: TaskRunner[Any], path: Path, streamed: Streamed,
+    settings: Settings, now: datetime,
+) -> None:
+    """Prepare one fetched chunk and stage its articles; only counts and faults stay behind."""
+    fetched = ready.result()
+    articles, dropped = runner.submit(prepare_batch, parameters={
+        "batch": Batch(fetched.documents), "config": PrepareConfig.of(settings, now),
+        "workers": settings.workers, "timeout": settings.extract_timeout,
+    }).result()
+    stage_batch(path, _q(articles))
+    streamed.documents += len(fetched.documents)
+    streamed.fetch_faults += fetched.quarantined
+    streamed.dropped += dropped
 
 
 @flow(
@@ -138,38 +176,28 @@ def ingest(
                                     source)
     known = open_run(settings.db, run_id, now)
 
-    fetched: list[Fetched] = []
-    if plan.seeds and one_file:
-        fetched.append(read_seed_file(one_file, plan.seeds, now, settings.max_bytes))
-    elif plan.seeds:
-        fetched.append(read_seeds(Path(plan.seeds.uri), plan.seeds, now, settings.max_bytes))
-    if plan.feeds or plan.pages:
-        fetched.append(fetch_web(
-            plan.feeds, plan.pages, _q(known), now, settings.user_agent, settings.http_timeout,
-            settings.max_bytes, settings.max_entries_per_feed, settings.fetch_workers,
-            policy=FetchPolicy.from_settings(settings),
-            health=_q(feed_state(writer_path(settings.db))),
-        ))
-    documents = [d for f in fetched for d in f.documents]
-    quarantined = [q for f in fetched for q in f.quarantined]
-
-    articles, dropped = _prepare_all(documents, settings, now)
-    quarantined += dropped
-
-    result = load(writer_path(settings.db), run_id, _q(articles), _q(quarantined), plan.all(), now,
-                  settings.near_threshold,
-                  feed_health=_q([h for f in fetched for h in f.feed_health]))
+    with staging_area(settings.db, run_id) as folder, fetch_session(run_id):
+        files = list_seeds(plan.seeds, one_file) if plan.seeds else []
+        listing = list_web(
+            run_id, plan.feeds, plan.pages, _q(known), now, FetchPolicy.from_settings(settings),
+            settings.max_entries_per_feed, settings.fetch_workers,
+            _q(feed_state(writer_path(settings.db))),
+        ) if plan.feeds or plan.pages else Listing()
+        streamed = _stage_all([*files, *listing.jobs], folder, run_id, settings, now)
+        quarantined = listing.quarantined + streamed.fetch_faults + streamed.dropped
+        result = load(writer_path(settings.db), run_id, folder, _q(quarantined), plan.all(), now,
+                      settings.near_threshold,
+                      feed_health=_q(settle_feeds(listing, streamed.fetch_faults)))
     summary = summarize(
-        documents=len(documents), skipped_known=sum(f.skipped_known for f in fetched),
-        feeds_unchanged=sum(f.feeds_unchanged for f in fetched),
-        feeds_deferred=sum(f.feeds_deferred for f in fetched),
-        new=result.new, duplicates=result.duplicates, unchanged=result.unchanged,
-        quarantined=quarantined,
+        documents=streamed.documents, skipped_known=listing.skipped_known,
+        feeds_unchanged=listing.feeds_unchanged, feeds_deferred=listing.feeds_deferred,
+        new=result.new, languages=result.languages, duplicate_kinds=result.duplicate_kinds,
+        unchanged=result.unchanged, quarantined=quarantined,
     )
     close_run(settings.db, run_id, "completed", summary)
     create_markdown_artifact(summary_markdown(summary, run_id), key="newsflow-run-summary",
                              description="Counts per stage, languages, duplicates, quarantine")
-    create_table_artifact(article_rows(result.new), key="newsflow-new-articles",
+    create_table_artifact(article_rows(result.first_new), key="newsflow-new-articles",
                           description="The run's new articles (first 50)")
     emit_run_completed(run_id, summary, spike_share=settings.quarantine_spike, source=source)
     get_run_logger().info("run %s: %s", run_id, summary)

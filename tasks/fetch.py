@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
-import re
-import stat
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.feedhealth import FeedHealth
 from tasks.feeds import FeedRejected, parse_feed
+from tasks.files import FILE_TYPES, read_file, read_folder, read_job
 from tasks.http import (
     FetchError,
     FetchPolicy,
@@ -27,16 +25,14 @@ from tasks.http import (
     guarded_client,
     http_client,
 )
-from tasks.polite import Fetcher
-from tasks.records import EntryMeta, Quarantined, RawDocument, Source
+from tasks.polite import Fetcher, run_fetcher
+from tasks.records import EntryMeta, FileJob, PageJob, Quarantined, RawDocument, Source
 from tasks.runlog import run_logger
 from tasks.settings import Settings
-from tasks.sniff import looks_binary
 
-__all__ = ["FeedRejected", "FetchError", "FetchPolicy", "Response", "RetryLater",
-           "TransientFetchError", "get", "http_client", "parse_feed"]
+__all__ = ["FILE_TYPES", "FeedRejected", "FetchError", "FetchPolicy", "Response", "RetryLater",
+           "TransientFetchError", "get", "http_client", "parse_feed", "read_file", "read_folder"]
 
-FILE_TYPES = {".txt": "text/plain", ".text": "text/plain", ".html": "text/html", ".htm": "text/html"}
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 # Servers label feeds loosely; what is not a feed fails in parse_feed as not_a_feed.
 FEED_TYPES = (
@@ -47,63 +43,11 @@ FEED_TYPES = (
 # Set aside for now, tried again next run: a feed with such pages is listed again then.
 RETRY_REASONS = {"retry_later", "robots_unavailable", "timeout", "deadline_exceeded",
                  "network_error", "http_408", "http_429"}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def retry_next_run(reason: str) -> bool:
     """Return True for fetch failures that may pass on a later run (timeouts, 5xx, 429)."""
     return reason in RETRY_REASONS or reason.startswith("http_5")
-
-
-def read_folder(
-    folder: Path, source: Source, *, now: datetime, max_bytes: int
-) -> tuple[list[RawDocument], list[Quarantined]]:
-    """Return the article files of a folder as raw documents, and the files set aside."""
-    docs: list[RawDocument] = []
-    bad: list[Quarantined] = []
-    root = folder.resolve()
-    for path in sorted(folder.rglob("*")):
-        media_type = FILE_TYPES.get(path.suffix.lower())
-        if media_type is None or (path.is_dir() and not path.is_symlink()):
-            continue  # not an article file (sources.toml, README.md, images...)
-        name = path.relative_to(folder).as_posix()
-        # Surrogate-escaped names cannot be stored as VARCHAR: show the bytes instead.
-        shown = os.fsencode(name).decode("utf-8", errors="backslashreplace")
-        key = f"{folder.name}/{_CONTROL.sub(_escaped, shown)}"
-        reason, detail, body = read_file(path, root, max_bytes)
-        if not reason and key != f"{folder.name}/{name}":
-            reason, detail = "bad_file_name", "name not UTF-8 or with control characters"
-        if reason:
-            bad.append(Quarantined(source.source_id, key, "fetch", reason, detail))
-        else:
-            docs.append(RawDocument(source.source_id, key, body, media_type, now))
-    return docs, bad
-
-
-def _escaped(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
-
-
-def read_file(path: Path, root: Path, max_bytes: int) -> tuple[str, str, bytes]:
-    """Return (reason, detail, body) for one file under root: a reason when it is set aside."""
-    real = path.resolve()
-    if not real.is_relative_to(root):
-        return "outside_folder", f"links to {real}", b""
-    try:
-        mode = real.stat().st_mode
-        if not stat.S_ISREG(mode):  # a FIFO or a device would block or never end
-            return "not_a_file", stat.filemode(mode), b""
-        with real.open("rb") as handle:
-            body = handle.read(max_bytes + 1)  # the file may grow after a stat
-    except OSError as exc:
-        return "unreadable", f"{type(exc).__name__}: {exc.strerror or exc}", b""
-    if len(body) > max_bytes:
-        return "too_large", f"more than {max_bytes} bytes", b""
-    if not body.strip():
-        return "empty", "no content", b""
-    if looks_binary(body[:8192]):
-        return "binary", "NUL bytes or a binary signature at the start", b""
-    return "", "", body
 
 
 def fetch_page(
@@ -159,6 +103,52 @@ def fetch_feed(
 
 
 @dataclass(frozen=True, slots=True)
+class Listing:
+    """What reading the feeds hands on: the pages to fetch, feed faults, and the feeds' states."""
+
+    jobs: list[PageJob] = field(default_factory=list)
+    quarantined: list[Quarantined] = field(default_factory=list)
+    skipped_known: int = 0
+    feed_health: list[FeedHealth] = field(default_factory=list)  # after this run's feed fetches
+    stored_health: list[FeedHealth] = field(default_factory=list)  # the same feeds, as stored
+    feeds_unchanged: int = 0  # answered 304 or sent the body of last time
+    feeds_deferred: int = 0  # backed off after failures: not asked this run
+
+
+def list_feeds(
+    fetcher: Fetcher, feeds: Sequence[Source], pages: Sequence[Source], known: frozenset[str], *,
+    now: datetime, max_entries: int, workers: int, health: dict[str, FeedHealth] | None = None,
+) -> Listing:
+    """Return the listed pages and the due feeds' new entries as jobs, skipping stored URLs."""
+    logger = run_logger()
+    before = [(health or {}).get(f.uri) or FeedHealth.new(f) for f in feeds]
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        results = list(pool.map(lambda f, h: fetch_feed(fetcher, f, h, now=now,
+                                                        max_entries=max_entries), feeds, before))
+    todo = [PageJob(p.uri, p.source_id) for p in pages]
+    for feed, result in zip(feeds, results, strict=True):
+        todo += [PageJob(e.link, feed.source_id, e) for e in result.entries if e.link]
+        if result.outcome == "failed":
+            logger.warning("feed %s set aside: %s", feed.uri, result.health.last_error)
+    jobs, skipped = _new_urls(todo, known)
+    outcomes = [r.outcome for r in results]
+    logger.info("feeds: %d read, %d unchanged, %d backed off, %d failed; pages: %d to fetch, "
+                "%d already stored", outcomes.count("new"), outcomes.count("unchanged"),
+                outcomes.count("deferred"), outcomes.count("failed"), len(jobs), skipped)
+    return Listing(jobs, [q for r in results for q in r.quarantined], skipped,
+                   [r.health for r in results], before, outcomes.count("unchanged"),
+                   outcomes.count("deferred"))
+
+
+def settle_feeds(listing: Listing, page_faults: Sequence[Quarantined]) -> list[FeedHealth]:
+    """Return the feeds' states to store: a feed with pages to retry next run keeps its old
+    validators, so that it is listed again then."""
+    again = {q.source_id for q in page_faults if retry_next_run(q.reason)}
+    return [after.keep_validators_of(stored) if after.source_id in again else after
+            for after, stored in zip(listing.feed_health, listing.stored_health, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
 class Fetched:
     """What a fetch task hands on: documents, quarantined items, and feed faults."""
 
@@ -170,12 +160,20 @@ class Fetched:
     feeds_deferred: int = 0  # backed off after failures: not asked this run
 
 
-@task(name="read-seeds", cache_policy=NO_CACHE)
-def read_seeds(folder: Path, source: Source, now: datetime, max_bytes: int) -> Fetched:
-    """Read the seed folder's article files."""
-    docs, bad = read_folder(folder, source, now=now, max_bytes=max_bytes)
-    run_logger().info("read %d files from %s, %d set aside", len(docs), folder, len(bad))
-    return Fetched(docs, bad)
+def fetch_jobs(
+    jobs: Sequence[PageJob | FileJob], fetcher: Callable[[], Fetcher], *, now: datetime,
+    max_bytes: int, workers: int,
+) -> Fetched:
+    """Return the documents read or fetched, in job order, and the jobs set aside."""
+    def one(job: PageJob | FileJob) -> RawDocument | Quarantined:
+        if isinstance(job, FileJob):
+            return read_job(job, now=now, max_bytes=max_bytes)
+        return fetch_page(fetcher(), job.url, job.source_id, now=now, entry=job.entry)
+
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        done = list(pool.map(one, jobs))
+    return Fetched([r for r in done if isinstance(r, RawDocument)],
+                   [r for r in done if isinstance(r, Quarantined)])
 
 
 @task(name="fetch-web", cache_policy=NO_CACHE, timeout_seconds=3600)
@@ -184,53 +182,64 @@ def fetch_web(
     user_agent: str, timeout: float, max_bytes: int, max_entries: int, workers: int,
     policy: FetchPolicy | None = None, health: dict[str, FeedHealth] | None = None,
 ) -> Fetched:
-    """Fetch the due feeds, then their new entries' pages and the listed pages, in parallel.
+    """Fetch the due feeds, then their new entries' pages and the listed pages, all at once.
 
     policy defaults to the NEWSFLOW_* settings; health holds the feeds' stored states by URI.
+    The flow streams instead, through list_web and fetch_chunk.
     """
-    logger = run_logger()
     policy = dataclasses.replace(policy or FetchPolicy.from_settings(Settings()),
                                  user_agent=user_agent, timeout=timeout, max_bytes=max_bytes)
-    before = {f.uri: (health or {}).get(f.uri) or FeedHealth.new(f) for f in feeds}
-    with guarded_client(policy) as client, ThreadPoolExecutor(max(1, workers)) as pool:
+    with guarded_client(policy) as client:
         fetcher = Fetcher(client, policy)
-        results = list(pool.map(lambda f: fetch_feed(fetcher, f, before[f.uri], now=now,
-                                                     max_entries=max_entries), feeds))
-        bad = [q for r in results for q in r.quarantined]
-        todo: list[tuple[str, str, EntryMeta | None]] = [(p.uri, p.source_id, None) for p in pages]
-        for feed, result in zip(feeds, results, strict=True):
-            todo += [(e.link, feed.source_id, e) for e in result.entries if e.link]
-            if result.outcome == "failed":
-                logger.warning("feed %s set aside: %s", feed.uri, result.health.last_error)
-        unique, skipped = _new_urls(todo, known)
-        pages_done = list(pool.map(
-            lambda item: fetch_page(fetcher, item[0], item[1], now=now, entry=item[2]), unique))
-    docs = [r for r in pages_done if isinstance(r, RawDocument)]
-    retry = [r for r in pages_done if isinstance(r, Quarantined)]
-    bad += retry
-    again = {q.source_id for q in retry if retry_next_run(q.reason)}
-    states = [r.health.keep_validators_of(before[f.uri]) if f.source_id in again else r.health
-              for f, r in zip(feeds, results, strict=True)]
-    outcomes = [r.outcome for r in results]
-    logger.info("feeds: %d read, %d unchanged, %d backed off, %d failed; pages: %d fetched, "
-                "%d set aside, %d already stored", outcomes.count("new"),
-                outcomes.count("unchanged"), outcomes.count("deferred"),
-                outcomes.count("failed"), len(docs), len(retry), skipped)
-    return Fetched(docs, bad, skipped, states, outcomes.count("unchanged"),
-                   outcomes.count("deferred"))
+        listing = list_feeds(fetcher, feeds, pages, known, now=now, max_entries=max_entries,
+                             workers=workers, health=health)
+        pages_done = fetch_jobs(listing.jobs, lambda: fetcher, now=now, max_bytes=max_bytes,
+                                workers=workers)
+    run_logger().info("pages: %d fetched, %d set aside", len(pages_done.documents),
+                      len(pages_done.quarantined))
+    return Fetched(pages_done.documents, listing.quarantined + pages_done.quarantined,
+                   listing.skipped_known, settle_feeds(listing, pages_done.quarantined),
+                   listing.feeds_unchanged, listing.feeds_deferred)
 
 
-def _new_urls(
-    todo: list[tuple[str, str, EntryMeta | None]], known: frozenset[str]
-) -> tuple[list[tuple[str, str, EntryMeta | None]], int]:
-    """Return the items whose URL is neither stored nor listed earlier, and how many were stored."""
+@task(name="list-feeds", cache_policy=NO_CACHE, timeout_seconds=3600)
+def list_web(
+    run_id: str, feeds: list[Source], pages: list[Source], known: frozenset[str], now: datetime,
+    policy: FetchPolicy, max_entries: int, workers: int, health: dict[str, FeedHealth],
+) -> Listing:
+    """Fetch the due feeds with the run's fetcher; return the pages to fetch as jobs."""
+    return list_feeds(run_fetcher(run_id, policy), feeds, pages, known, now=now,
+                      max_entries=max_entries, workers=workers, health=health)
+
+
+# No task timeout: the flow submits this to a thread, which Prefect cannot interrupt; every
+# request has its own deadline (NEWSFLOW_HTTP_DEADLINE) instead.
+@task(name="fetch-chunk", cache_policy=NO_CACHE)
+def fetch_chunk(
+    run_id: str, jobs: list[PageJob | FileJob], now: datetime, policy: FetchPolicy, workers: int
+) -> Fetched:
+    """Read a chunk's seed files and fetch its pages with the run's fetcher, politely."""
+    fetched = fetch_jobs(jobs, lambda: run_fetcher(run_id, policy), now=now,
+                         max_bytes=policy.max_bytes, workers=workers)
+    run_logger().info("%d documents, %d set aside", len(fetched.documents),
+                      len(fetched.quarantined))
+    return fetched
+
+
+def chunks(jobs: Sequence[PageJob | FileJob], size: int) -> list[list[PageJob | FileJob]]:
+    """Return the jobs in chunks of at most size, in order; none when there are no jobs."""
+    return [list(jobs[start : start + size]) for start in range(0, len(jobs), max(1, size))]
+
+
+def _new_urls(todo: list[PageJob], known: frozenset[str]) -> tuple[list[PageJob], int]:
+    """Return the jobs whose URL is neither stored nor listed earlier, and how many were stored."""
     seen: set[str] = set()
     fresh = []
     stored = 0
-    for item in todo:
-        if item[0] in known:
+    for job in todo:
+        if job.url in known:
             stored += 1
-        elif item[0] not in seen:
-            seen.add(item[0])
-            fresh.append(item)
+        elif job.url not in seen:
+            seen.add(job.url)
+            fresh.append(job)
     return fresh, stored

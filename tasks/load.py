@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +18,9 @@ import warehouse
 from tasks.dedup import Known, Verdicts, as_mapping, band_hashes, classify, index_candidates
 from tasks.feedhealth import FeedHealth, read_feed_health, write_feed_health
 from tasks.records import Article, Duplicate, Quarantined, Source
+from tasks.report import ARTIFACT_ROWS
 from tasks.runlog import run_logger
+from tasks.stage import read_batch, staged_batches
 from tasks.writer import transient, warehouse_slot
 
 LOOKUP_CHUNK = 2000  # articles per warehouse lookup: bounds the size of one IN-join
@@ -27,20 +28,26 @@ LOOKUP_CHUNK = 2000  # articles per warehouse lookup: bounds the size of one IN-
 
 @dataclass
 class LoadResult:
-    """What one run added to the warehouse."""
+    """What one run added to the warehouse: counts, and its first new articles for the UI."""
 
-    new: list[Article] = field(default_factory=list)
-    duplicates: list[Duplicate] = field(default_factory=list)
+    new: int = 0
     unchanged: int = 0
+    languages: Counter[str] = field(default_factory=Counter)  # of the new articles
+    duplicate_kinds: Counter[str] = field(default_factory=Counter)
+    first_new: list[Article] = field(default_factory=list)  # ARTIFACT_ROWS at most, no raw bodies
 
-    def duplicate_kinds(self) -> dict[str, int]:
-        return dict(Counter(d.kind for d in self.duplicates))
+    @property
+    def duplicates(self) -> int:
+        return self.duplicate_kinds.total()
 
-
-def known_keys(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
-    """Return every document key stored as an article or a duplicate: what needs no refetch."""
-    rows = con.execute("SELECT raw_uri FROM articles UNION ALL SELECT duplicate_id FROM duplicates")
-    return frozenset(row[0] for row in rows.fetchall())
+    def add(self, verdicts: Verdicts) -> None:
+        """Count one chunk's verdicts; keep the first new articles, not all of them."""
+        self.new += len(verdicts.new)
+        self.unchanged += verdicts.unchanged
+        self.languages.update(a.language for a in verdicts.new)
+        self.duplicate_kinds.update(d.kind for d in verdicts.duplicates)
+        room = ARTIFACT_ROWS - len(self.first_new)
+        self.first_new += [replace(a, raw_body=b"") for a in verdicts.new[: max(0, room)]]
 
 
 def lookup_known(con: duckdb.DuckDBPyConnection, articles: Sequence[Article]) -> Known:
@@ -203,26 +210,28 @@ def write_sources(
     }), "ON CONFLICT (source_id) DO UPDATE SET last_run_id = excluded.last_run_id")
 
 
-def load_run(
-    con: duckdb.DuckDBPyConnection, *, run_id: str, articles: Sequence[Article],
+def load_batches(
+    con: duckdb.DuckDBPyConnection, *, run_id: str, batches: Iterable[Sequence[Article]],
     quarantined: Sequence[Quarantined], sources: Sequence[Source], now: datetime,
     near_threshold: float, feed_health: Sequence[FeedHealth] = (),
 ) -> LoadResult:
-    """Deduplicate and write one run's records in a single transaction; return what was added."""
+    """Deduplicate and write a run's batches, taken one at a time, in a single transaction;
+    return what was added."""
     result = LoadResult()
     con.execute("BEGIN TRANSACTION")
     try:
         write_sources(con, sources, run_id, now)
-        for start in range(0, len(articles), LOOKUP_CHUNK):
-            chunk = articles[start : start + LOOKUP_CHUNK]
-            verdicts: Verdicts = classify(
-                chunk, lookup_known(con, chunk), near_threshold=near_threshold
-            )
-            write_articles(con, verdicts.new, run_id)
-            write_duplicates(con, verdicts.duplicates, run_id, now)
-            result.new += verdicts.new
-            result.duplicates += verdicts.duplicates
-            result.unchanged += verdicts.unchanged
+        for batch in batches:
+            for start in range(0, len(batch), LOOKUP_CHUNK):
+                chunk = batch[start : start + LOOKUP_CHUNK]
+                # The lookups see this transaction's own inserts: a copy of an article of an
+                # earlier chunk or batch of the run is a duplicate, as across runs.
+                verdicts: Verdicts = classify(
+                    chunk, lookup_known(con, chunk), near_threshold=near_threshold
+                )
+                write_articles(con, verdicts.new, run_id)
+                write_duplicates(con, verdicts.duplicates, run_id, now)
+                result.add(verdicts)
         write_quarantine(con, quarantined, run_id, now)
         write_feed_health(con, feed_health)
         con.execute("COMMIT")
@@ -232,49 +241,36 @@ def load_run(
     return result
 
 
-def start_run(db: Path, run_id: str, flow_run_id: str | None, now: datetime) -> frozenset[str]:
-    """Record a run as started, apply the schema, and return the stored document keys."""
-    with warehouse.connect(db) as con:
-        warehouse.migrate(con)
-        con.execute(
-            "INSERT INTO runs (run_id, flow_run_id, started_at, status) VALUES (?, ?, ?, 'running') "
-            "ON CONFLICT DO NOTHING",
-            [run_id, flow_run_id, now],
-        )
-        return known_keys(con)
-
-
-def finish_run(
-    db: Path, run_id: str, status: str, now: datetime, summary: dict[str, object]
-) -> None:
-    """Record a run's end, its status and its summary counts."""
-    with warehouse.connect(db) as con:
-        con.execute(
-            "UPDATE runs SET finished_at = ?, status = ?, documents = ?, new_articles = ?, "
-            "unchanged = ?, duplicates = ?, quarantined = ?, counts = ? WHERE run_id = ?",
-            [now, status, summary.get("documents"), summary.get("new"), summary.get("unchanged"),
-             summary.get("duplicates"), summary.get("quarantined"), json.dumps(summary, default=str),
-             run_id],
-        )
+def load_run(
+    con: duckdb.DuckDBPyConnection, *, run_id: str, articles: Sequence[Article],
+    quarantined: Sequence[Quarantined], sources: Sequence[Source], now: datetime,
+    near_threshold: float, feed_health: Sequence[FeedHealth] = (),
+) -> LoadResult:
+    """Deduplicate and write one run's records in a single transaction; return what was added."""
+    return load_batches(con, run_id=run_id, batches=[articles], quarantined=quarantined,
+                        sources=sources, now=now, near_threshold=near_threshold,
+                        feed_health=feed_health)
 
 
 @task(name="deduplicate-and-load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10],
       retry_jitter_factor=0.5, retry_condition_fn=transient)
 def load(
-    db: Path, run_id: str, articles: list[Article], quarantined: list[Quarantined],
-    sources: list[Source], now: datetime, near_threshold: float,
-    feed_health: list[FeedHealth] | None = None,
+    db: Path, run_id: str, staging: Path, quarantined: list[Quarantined], sources: list[Source],
+    now: datetime, near_threshold: float, feed_health: list[FeedHealth] | None = None,
 ) -> LoadResult:
-    """Deduplicate the run's articles against the warehouse and load them in one transaction."""
+    """Deduplicate the run's staged batches against the warehouse and load them in one
+    transaction, reading one batch file at a time."""
+    files = staged_batches(staging)
     # One writer at a time: DuckDB refuses a second process at once instead of waiting.
     with warehouse_slot(), warehouse.connect(db) as con:
-        result = load_run(
-            con, run_id=run_id, articles=articles, quarantined=quarantined, sources=sources,
-            now=now, near_threshold=near_threshold, feed_health=feed_health or (),
+        result = load_batches(
+            con, run_id=run_id, batches=(read_batch(f) for f in files), quarantined=quarantined,
+            sources=sources, now=now, near_threshold=near_threshold, feed_health=feed_health or (),
         )
     run_logger().info(
-        "loaded %d new articles; duplicates %s; %d unchanged; %d quarantined",
-        len(result.new), result.duplicate_kinds() or "none", result.unchanged, len(quarantined),
+        "loaded %d new articles from %d staged batches; duplicates %s; %d unchanged; "
+        "%d quarantined", result.new, len(files), dict(result.duplicate_kinds) or "none",
+        result.unchanged, len(quarantined),
     )
     return result
 

@@ -11,7 +11,15 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from tasks.http import FetchError, FetchPolicy, Response, RetryLater, TransientFetchError, get
+from tasks.http import (
+    FetchError,
+    FetchPolicy,
+    Response,
+    RetryLater,
+    TransientFetchError,
+    get,
+    guarded_client,
+)
 
 
 class HostGate:
@@ -121,3 +129,28 @@ class Fetcher:
         if delay:
             self.gate.pace(host, min(float(delay), p.retry_after_cap))
         return rules
+
+
+_fetchers: dict[str, Fetcher] = {}
+_fetchers_lock = threading.Lock()
+
+
+def run_fetcher(run_id: str, policy: FetchPolicy) -> Fetcher:
+    """Return the run's fetcher, made on first use: every fetch task of a run shares its host
+    gates and robots.txt rules, however many chunks it fetches."""
+    with _fetchers_lock:
+        if run_id not in _fetchers:
+            _fetchers[run_id] = Fetcher(guarded_client(policy), policy)
+        return _fetchers[run_id]
+
+
+@contextmanager
+def fetch_session(run_id: str) -> Iterator[None]:
+    """Close the run's fetcher, if one was made, when the run's fetching is over."""
+    try:
+        yield
+    finally:
+        with _fetchers_lock:
+            fetcher = _fetchers.pop(run_id, None)
+        if fetcher is not None:
+            fetcher.client.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 
 def stable_id(*parts: str) -> str:
@@ -38,6 +39,27 @@ class EntryMeta:
     author: str | None = None
     published: datetime | None = None
     summary: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageJob:
+    """An article page to fetch: its URL, its source, and what its feed entry said."""
+
+    url: str
+    source_id: str
+    entry: EntryMeta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileJob:
+    """A seed file to read: its path, the folder it must stay in, and its document key."""
+
+    path: Path
+    root: Path
+    key: str
+    source_id: str
+    media_type: str
+    bad_name: bool = False  # not UTF-8 or with control characters: set aside once readable
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,31 +3,32 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tasks.records import Article, Duplicate, Quarantined
+from tasks.records import Article, Quarantined
 
 ARTIFACT_ROWS = 50
 
 
 def summarize(
-    *, documents: int, skipped_known: int, new: Sequence[Article],
-    duplicates: Sequence[Duplicate], unchanged: int, quarantined: Sequence[Quarantined],
+    *, documents: int, skipped_known: int, new: int, languages: Mapping[str, int],
+    duplicate_kinds: Mapping[str, int], unchanged: int, quarantined: Sequence[Quarantined],
     feeds_unchanged: int = 0, feeds_deferred: int = 0,
 ) -> dict[str, Any]:
-    """Return the run's counts: totals, then by language, duplicate kind, stage and reason."""
+    """Return the run's counts: totals, then by language (of the new articles), duplicate kind,
+    stage and reason."""
     return {
         "documents": documents,
         "skipped_known": skipped_known,
         "feeds_unchanged": feeds_unchanged,
         "feeds_deferred": feeds_deferred,
-        "new": len(new),
+        "new": new,
         "unchanged": unchanged,
-        "duplicates": len(duplicates),
+        "duplicates": sum(duplicate_kinds.values()),
         "quarantined": len(quarantined),
-        "languages": dict(Counter(a.language for a in new).most_common()),
-        "duplicate_kinds": dict(Counter(d.kind for d in duplicates).most_common()),
+        "languages": dict(Counter(languages).most_common()),
+        "duplicate_kinds": dict(Counter(duplicate_kinds).most_common()),
         "quarantine_reasons": dict(
             Counter(f"{q.stage}:{q.reason}" for q in quarantined).most_common()
         ),

@@ -6,12 +6,8 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
-from tasks.fetch import FILE_TYPES, Fetched, read_file
+from tasks.files import one_file, read_jobs
 from tasks.records import Quarantined, RawDocument, Source
-from tasks.runlog import run_logger
 from tasks.sources import SourcePlan, plan_sources, read_sources_file
 
 
@@ -49,23 +45,7 @@ def read_one(
     path: Path, source: Source, *, now: datetime, max_bytes: int
 ) -> tuple[list[RawDocument], list[Quarantined]]:
     """Return one file of a seed folder as read_folder would, or nothing if it is no article file."""
-    folder = Path(source.uri)
-    media_type = FILE_TYPES.get(path.suffix.lower())
-    if media_type is None or path.is_dir():
-        return [], []
-    key = f"{folder.name}/{path.relative_to(folder).as_posix()}"
-    reason, detail, body = read_file(path, folder, max_bytes)
-    if reason:
-        return [], [Quarantined(source.source_id, key, "fetch", reason, detail)]
-    return [RawDocument(source.source_id, key, body, media_type, now)], []
-
-
-@task(name="read-seed-file", cache_policy=NO_CACHE)
-def read_seed_file(path: Path, source: Source, now: datetime, max_bytes: int) -> Fetched:
-    """Read one file of a seed folder."""
-    docs, bad = read_one(path, source, now=now, max_bytes=max_bytes)
-    run_logger().info("read %s: %d document, %d set aside", path, len(docs), len(bad))
-    return Fetched(docs, bad)
+    return read_jobs(one_file(path, source), now=now, max_bytes=max_bytes)
 
 
 def choose_sources(

@@ -13,13 +13,20 @@ from pytest_httpserver import HTTPServer
 from tasks.fetch import (
     FeedRejected,
     FetchError,
+    FetchPolicy,
     TransientFetchError,
+    chunks,
+    fetch_chunk,
     fetch_web,
     get,
     http_client,
+    list_web,
     parse_feed,
     read_folder,
 )
+from tasks.files import list_folder
+from tasks.netguard import parse_allow_hosts
+from tasks.polite import fetch_session, run_fetcher
 from tasks.records import RawDocument, Source
 
 from .conftest import FIXTURES
@@ -231,3 +238,32 @@ def test_fetch_web_quarantines_a_dead_feed_and_goes_on(httpserver: HTTPServer) -
     )
     assert [d.uri for d in fetched.documents] == [httpserver.url_for("/page")]
     assert [(q.stage, q.reason) for q in fetched.quarantined] == [("fetch", "http_404")]
+
+
+def test_the_chunks_of_a_run_share_its_fetcher_and_read_seed_files_too(
+    httpserver: HTTPServer, seed_dir: Path
+) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /private\n")
+    for path in ("/a", "/b", "/c"):
+        httpserver.expect_request(path).respond_with_data(f"<p>{path}</p>", content_type="text/html")
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        _rss(httpserver, ["/a", "/b", "/private", "/c"]), content_type="application/rss+xml")
+    policy = FetchPolicy(user_agent="newsflow-test", timeout=5.0, host_min_interval=0,
+                         allow_hosts=parse_allow_hosts(LOCAL), retry_base_delay=0.01)
+    files = list_folder(seed_dir, Source("seeds", str(seed_dir)))
+    with fetch_session("run-1"):
+        listing = list_web.fn("run-1", [Source("feed", httpserver.url_for("/feed.xml"))], [],
+                              frozenset(), NOW, policy, 100, 2, {})
+        got = [fetch_chunk.fn("run-1", chunk, NOW, policy, 2)
+               for chunk in chunks([*files, *listing.jobs], 3)]
+        fetcher = run_fetcher("run-1", policy)
+    assert [len(f.documents) + len(f.quarantined) for f in got] == [3, 3, 3]
+    assert [d.uri for f in got for d in f.documents] == [
+        *(f"seeds/{p.name}" for p in sorted(seed_dir.glob("*.txt"))),
+        httpserver.url_for("/a"), httpserver.url_for("/b"), httpserver.url_for("/c")]
+    assert [q.reason for f in got for q in f.quarantined] == ["robots_disallowed"]
+    # One robots.txt for the feed and every chunk: the host's rules and pace are the run's.
+    assert [r.path for r, _ in httpserver.log].count("/robots.txt") == 1
+    assert fetcher.client.is_closed
+    with fetch_session("run-2"):
+        assert run_fetcher("run-2", policy) is not fetcher

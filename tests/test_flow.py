@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ from pytest_httpserver import HTTPServer
 
 import warehouse
 from flows.ingest import ingest
+from tasks.stage import staging_root
 
 from .conftest import FIXTURES
 from .test_load import counts
@@ -104,6 +107,37 @@ def test_exact_and_near_copies_are_recorded_not_loaded(seed_dir: Path, db_path: 
     before = counts(db_path)
     ingest(db=str(db_path), seeds=str(seed_dir))
     assert counts(db_path) == before
+
+
+def test_a_run_larger_than_a_batch_streams_batches_and_loads_each_document_once(
+    seed_dir: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("NEWSFLOW_BATCH_SIZE", "2")
+    # Sorted last, the copy is fetched, prepared and staged two batches after its original.
+    shutil.copy(seed_dir / "000_ad7065b6d2865418.txt", seed_dir / "zz_exact_copy.txt")
+    # What a run killed before its load leaves: batches staged, nothing loaded.
+    killed = staging_root(db_path) / "killed-run"
+    killed.mkdir(parents=True)
+    (killed / "000000.arrow").write_bytes(b"half a batch")
+
+    with caplog.at_level(logging.INFO):
+        first = ingest(db=str(db_path), seeds=str(seed_dir))
+    staged = sorted(r.getMessage().split(" in ")[1].split(" ")[0] for r in caplog.records
+                    if r.getMessage().startswith("staged "))
+    assert staged == ["000000.arrow", "000001.arrow", "000002.arrow"]
+    assert (first["documents"], first["new"], first["duplicate_kinds"]) == (6, 5, {"content": 1})
+    assert rows(db_path, """
+        SELECT d.duplicate_id, a.raw_uri FROM duplicates d
+        JOIN articles a ON a.article_id = d.duplicate_of""") == [
+        ("seeds/zz_exact_copy.txt", "seeds/000_ad7065b6d2865418.txt")]
+    assert rows(db_path, "SELECT count(*), count(DISTINCT raw_uri) FROM articles") == [(5, 5)]
+    assert list(staging_root(db_path).iterdir()) == []  # this run's folder and the killed one's
+
+    before = counts(db_path)
+    second = ingest(db=str(db_path), seeds=str(seed_dir))
+    assert (second["new"], second["unchanged"], second["duplicates"]) == (0, 6, 0)
+    assert counts(db_path) == before
+    assert list(staging_root(db_path).iterdir()) == []
 
 
 PAGES = {

@@ -10,8 +10,11 @@ import duckdb
 import pytest
 
 import warehouse
-from tasks.load import load_run, start_run
+from tasks.dedup import Verdicts
+from tasks.load import LoadResult, load_batches, load_run
 from tasks.records import Quarantined, Source
+from tasks.report import ARTIFACT_ROWS
+from tasks.runs import start_run
 
 from .conftest import SEEDS
 from .test_dedup import edited, make
@@ -53,7 +56,7 @@ def test_second_load_of_the_same_input_adds_no_rows(db_path: Path) -> None:
     first = run(db_path, "r1", articles, bad)
     after_first = counts(db_path)
     second = run(db_path, "r2", articles, bad)
-    assert (len(first.new), len(second.new), second.unchanged) == (5, 0, 5)
+    assert (first.new, second.new, second.unchanged) == (5, 0, 5)
     assert counts(db_path) == after_first
     assert after_first["articles"] == 5 and after_first["lsh_bands"] == 5 * 32
     with warehouse.connect(db_path, read_only=True) as con:
@@ -65,11 +68,11 @@ def test_near_duplicate_is_found_across_runs_through_the_band_index(db_path: Pat
     original = make(TEXTS[0], key="seeds/original.txt")
     run(db_path, "r1", [original])
     result = run(db_path, "r2", [make(edited(TEXTS[0]), key="seeds/edited.txt")])
-    [dup] = result.duplicates
-    assert (dup.kind, dup.duplicate_of) == ("near", original.article_id)
+    assert (result.new, result.duplicate_kinds) == (0, {"near": 1})
     with warehouse.connect(db_path, read_only=True) as con:
-        assert con.execute("SELECT kind, duplicate_id, run_id FROM duplicates").fetchall() == [
-            ("near", "seeds/edited.txt", "r2")]
+        assert con.execute(
+            "SELECT kind, duplicate_id, duplicate_of, run_id FROM duplicates").fetchall() == [
+            ("near", "seeds/edited.txt", original.article_id, "r2")]
         assert con.execute("SELECT original_uri FROM duplicate_pairs").fetchall() == [
             ("seeds/original.txt",)]
 
@@ -89,7 +92,7 @@ def test_a_failing_load_writes_nothing(db_path: Path) -> None:
     with pytest.raises(duckdb.ConstraintException):
         run(db_path, "r1", [good, broken], [Quarantined("s", "x", "fetch", "empty")])
     assert set(counts(db_path).values()) == {0}
-    assert len(run(db_path, "r2", [good]).new) == 1  # and the next run loads it once
+    assert run(db_path, "r2", [good]).new == 1  # and the next run loads it once
 
 
 def test_quarantine_rows_repeated_within_a_run_are_merged(db_path: Path) -> None:
@@ -97,3 +100,35 @@ def test_quarantine_rows_repeated_within_a_run_are_merged(db_path: Path) -> None
     run(db_path, "r1", [], [same, replace(same, detail="second")])
     with warehouse.connect(db_path, read_only=True) as con:
         assert con.execute("SELECT detail, times_seen FROM quarantine").fetchall() == [("second", 1)]
+
+
+def test_copies_in_later_batches_of_one_transaction_are_duplicates(db_path: Path) -> None:
+    original = make(TEXTS[0], key="seeds/original.txt")
+    other = make(TEXTS[1], key="seeds/other.txt")
+    exact = make(TEXTS[0], key="seeds/exact.txt")
+    near = make(edited(TEXTS[1]), key="seeds/near.txt")
+    start_run(db_path, "r1", None, NOW)
+    with warehouse.connect(db_path) as con:
+        # The lookups of a later batch run inside the same transaction, before its commit:
+        # they must see the rows the earlier batches inserted.
+        result = load_batches(con, run_id="r1", batches=[[original], [other], [exact, near]],
+                              quarantined=[], sources=[Source("seeds", "/seeds")], now=NOW,
+                              near_threshold=0.7)
+    assert (result.new, result.duplicate_kinds) == (2, {"content": 1, "near": 1})
+    with warehouse.connect(db_path, read_only=True) as con:
+        assert con.execute("SELECT duplicate_id, duplicate_of, kind FROM duplicates "
+                           "ORDER BY duplicate_id").fetchall() == [
+            ("seeds/exact.txt", original.article_id, "content"),
+            ("seeds/near.txt", other.article_id, "near")]
+    assert counts(db_path)["articles"] == 2
+
+
+def test_a_load_result_keeps_counts_and_only_the_first_new_articles() -> None:
+    article = replace(make(TEXTS[0], key="seeds/0.txt"), raw_body=b"body")
+    many = [replace(article, article_id=str(i), raw_uri=f"seeds/{i}.txt") for i in range(70)]
+    result = LoadResult()
+    result.add(Verdicts(many[:30], [], 2))
+    result.add(Verdicts(many[30:], [], 1))
+    assert (result.new, result.unchanged, result.languages) == (70, 3, {"fr": 70})
+    assert [a.article_id for a in result.first_new] == [str(i) for i in range(ARTIFACT_ROWS)]
+    assert {a.raw_body for a in result.first_new} == {b""}  # bodies are in the warehouse
