@@ -138,7 +138,9 @@ def run_newsflow(feeds: Sequence[str], db: Path, env: dict[str, str], log: Path)
     }
 
 
-def measure(limit: int | None, memory_n: int, time_limit: float) -> dict[str, Any]:
+def measure(
+    limit: int | None, memory_n: int, time_limit: float, memory_batch: int = 20
+) -> dict[str, Any]:
     """Return the bare loop, first run, re-run and memory figures."""
     pages, over = load_pages(limit)
     env = {"NEWSFLOW_EXTRACT_TIMEOUT": str(time_limit)}
@@ -157,7 +159,10 @@ def measure(limit: int | None, memory_n: int, time_limit: float) -> dict[str, An
         report["rerun"] = run_newsflow(site.feeds, db, {**site.env(), **env}, RESULTS / "rerun.log")
         report["rerun"]["page_requests"] = sum((site.hits() - hits).get(k, 0) for k in ("c0",))
         report["rerun"]["feed_requests"] = (site.hits() - hits).get("feed", 0)
-    report["memory"] = {}
+    # Batches far smaller than the run, so 1x and 10x differ in batch count, not batch size:
+    # flat peak memory then shows the run streams.
+    report["memory"] = {"batch_size": memory_batch}
+    memory_env = {**env, "NEWSFLOW_BATCH_SIZE": str(memory_batch)}
     base = pages[:memory_n]
     for copies in (1, 10):
         with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as tmp, \
@@ -165,7 +170,7 @@ def measure(limit: int | None, memory_n: int, time_limit: float) -> dict[str, An
             db = Path(tmp) / "newsflow.duckdb"
             print(f"newsflow run over {len(base)} pages x {copies} ...", flush=True)
             report["memory"][f"{copies}x"] = run_newsflow(
-                site.feeds, db, {**site.env(), **env}, RESULTS / f"memory-{copies}x.log")
+                site.feeds, db, {**site.env(), **memory_env}, RESULTS / f"memory-{copies}x.log")
     report["load_avg_after"] = os.getloadavg()
     return report
 
@@ -200,7 +205,9 @@ def table(report: dict[str, Any]) -> str:
         "",
         f"{'memory':34} {'docs':>6} {'wall s':>8} {'flow RSS MB':>11} {'tree RSS MB':>11}",
     ]
-    for name, run in [("first run", first), *report["memory"].items()]:
+    runs = {k: v for k, v in report["memory"].items() if isinstance(v, dict)}
+    for name, run in [("first run (batch default)", first),
+                      *((f"{k}, batch {report['memory']['batch_size']}", v) for k, v in runs.items())]:
         lines.append(f"{name:34} {run['documents']:6d} {run['wall_seconds']:8.1f}"
                      f" {run['peak_rss_mb']:11.1f} {run['peak_rss_tree_mb']:11.1f}")
     return "\n".join(lines)
@@ -211,13 +218,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.throughput", description=__doc__)
     parser.add_argument("--limit", type=int, help="only the first N pages (by file name)")
     parser.add_argument("--memory-n", type=int, default=60, help="pages of the 1x memory run")
+    parser.add_argument("--memory-batch", type=int, default=20,
+                        help="NEWSFLOW_BATCH_SIZE of the memory runs")
     parser.add_argument("--time-limit", type=float, default=TIME_LIMIT)
     args = parser.parse_args(argv)
     if not (corpus_dir() / "pages" / "web").is_dir():
         print(f"throughput skipped: no corpus at {corpus_dir()} (set NEWSFLOW_CORPUS)")
         return 0
     RESULTS.mkdir(parents=True, exist_ok=True)
-    report = measure(args.limit, args.memory_n, args.time_limit)
+    report = measure(args.limit, args.memory_n, args.time_limit, args.memory_batch)
     print(table(report))
     (RESULTS / "throughput.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0
