@@ -6,13 +6,9 @@ import codecs
 from collections import defaultdict
 from collections.abc import Sequence
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from tasks.boilerplate import clean_plain_text, repeated_lines
 from tasks.html import decode_html, extract_html
 from tasks.records import Document, Quarantined, RawDocument
-from tasks.runlog import run_logger
 
 MIN_SOURCE_DOCS = 3  # lines repeated across at least this many files of a source are boilerplate
 
@@ -88,12 +84,4 @@ def clean_all(docs: Sequence[RawDocument]) -> tuple[list[Document], list[Quarant
     for raw in docs:
         result = clean_document(raw, repeated.get(raw.source_id, frozenset()))
         (cleaned if isinstance(result, Document) else bad).append(result)  # type: ignore[arg-type]
-    return cleaned, bad
-
-
-@task(name="clean", cache_policy=NO_CACHE)
-def clean_batch(docs: list[RawDocument]) -> tuple[list[Document], list[Quarantined]]:
-    """Clean a batch of raw documents."""
-    cleaned, bad = clean_all(docs)
-    run_logger().info("cleaned %d documents, %d without main text", len(cleaned), len(bad))
     return cleaned, bad

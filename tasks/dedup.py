@@ -5,11 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from tasks.records import Article, Duplicate
 
@@ -158,9 +156,3 @@ def as_mapping(rows: Iterable[tuple[str, str]]) -> Mapping[str, str]:
     for key, value in rows:
         mapping.setdefault(key, value)
     return mapping
-
-
-@task(name="sign", cache_policy=NO_CACHE)
-def sign_batch(articles: list[Article]) -> list[Article]:
-    """Return the articles with their MinHash signatures set."""
-    return [replace(a, signature=minhash(a.text)) for a in articles]

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from dataclasses import dataclass
 
 from langdetect import DetectorFactory, detect_langs
 from langdetect.detector_factory import init_factory
 from langdetect.lang_detect_exception import LangDetectException
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
-from tasks.records import Document
-from tasks.runlog import run_logger
 
 UNDETERMINED = "und"
 MIN_LETTERS = 20
@@ -52,17 +46,3 @@ def detect_language(text: str, *, threshold: float, sample_chars: int) -> Langua
         return LanguageGuess(UNDETERMINED, probability)
     # langdetect reports Chinese as zh-cn / zh-tw; keep the primary subtag, as the table expects.
     return LanguageGuess(best.lang.split("-")[0], probability)
-
-
-@task(name="detect-language", cache_policy=NO_CACHE)
-def detect_batch(
-    docs: list[Document], threshold: float, sample_chars: int
-) -> list[LanguageGuess]:
-    """Return the language of each document, in order."""
-    warm_detector()
-    guesses = [
-        detect_language(d.text, threshold=threshold, sample_chars=sample_chars) for d in docs
-    ]
-    counts = Counter(g.language for g in guesses)
-    run_logger().info("languages: %s", dict(counts.most_common()))
-    return guesses

@@ -10,12 +10,9 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from courlan import normalize_url
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from tasks.language import LanguageGuess
 from tasks.records import Article, Document, Quarantined, stable_id
-from tasks.runlog import run_logger
 
 # Control characters other than newline and tab, NUL included.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\ufeff]")
@@ -145,17 +142,3 @@ def to_article(
         raw_media_type=raw.media_type,
         raw_body=raw.body,
     )
-
-
-@task(name="normalize", cache_policy=NO_CACHE)
-def normalize_batch(
-    docs: list[Document], guesses: list[LanguageGuess], now: datetime, min_words: int
-) -> tuple[list[Article], list[Quarantined]]:
-    """Return the batch's normalized articles and the documents set aside."""
-    articles: list[Article] = []
-    bad: list[Quarantined] = []
-    for doc, guess in zip(docs, guesses, strict=True):
-        result = to_article(doc, guess, now=now, min_words=min_words)
-        (articles if isinstance(result, Article) else bad).append(result)  # type: ignore[arg-type]
-    run_logger().info("normalized %d articles, %d too short", len(articles), len(bad))
-    return articles, bad

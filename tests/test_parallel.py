@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tasks.clean import clean_batch
-from tasks.dedup import sign_batch
+from tasks.clean import clean_all
+from tasks.dedup import minhash
 from tasks.fetch import read_folder
-from tasks.language import detect_batch
-from tasks.normalize import normalize_batch
+from tasks.language import detect_language
+from tasks.normalize import to_article
 from tasks.parallel import DocumentPool, Failed, PrepareConfig, prepare_all
-from tasks.records import RawDocument, Source
+from tasks.records import Article, RawDocument, Source
 
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
 CONFIG = PrepareConfig(NOW, 0.80, 2000, 25)
@@ -70,10 +70,17 @@ def test_an_error_in_a_job_is_raised_in_the_caller(pool: DocumentPool) -> None:
 
 def serial(docs: list[RawDocument]) -> tuple[list, list]:
     """The stages one after another, as the flow ran them before the pool."""
-    cleaned, dropped = clean_batch.fn(docs)
-    guesses = detect_batch.fn(cleaned, CONFIG.language_threshold, CONFIG.language_sample_chars)
-    articles, too_short = normalize_batch.fn(cleaned, guesses, NOW, CONFIG.min_words)
-    return sign_batch.fn(articles), dropped + too_short
+    cleaned, dropped = clean_all(docs)
+    articles, too_short = [], []
+    for doc in cleaned:
+        guess = detect_language(doc.text, threshold=CONFIG.language_threshold,
+                                sample_chars=CONFIG.language_sample_chars)
+        result = to_article(doc, guess, now=NOW, min_words=CONFIG.min_words)
+        if isinstance(result, Article):
+            articles.append(replace(result, signature=minhash(result.text)))
+        else:
+            too_short.append(result)
+    return articles, dropped + too_short
 
 
 @pytest.mark.parametrize("workers", [
