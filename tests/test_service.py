@@ -204,7 +204,11 @@ def served(server: PrefectServer, client: Any,
             found = {n: client.read_deployment_by_name(f"newsflow-ingest/{n}") for n in (DAILY, ON_EVENT)}
         except ObjectNotFound:
             return None
-        return found if all(d.work_pool_name is None for d in found.values()) else None
+        if any(d.work_pool_name is not None for d in found.values()):
+            return None
+        # serve registers the deployment first and its trigger's automation a moment later.
+        trigger = client.read_resource_related_automations(f"prefect.deployment.{found[ON_EVENT].id}")
+        return found if trigger else None
 
     try:
         deployments = wait_for(registered, 120, "newsflow serve's deployments", process=process)
