@@ -20,6 +20,7 @@ from typing import Any
 import trafilatura
 
 from tasks.html import EXTRACT_OPTIONS, decode_html, extract_html
+from tasks.quality import low_quality
 
 ExtractFn = Callable[[str, str], str | None]
 
@@ -181,9 +182,11 @@ def baseline_extract(html: str, url: str) -> str | None:
 
 
 def newsflow_extract(html: str, url: str) -> str | None:
-    """Return the project's extract_html text."""
+    """Return the project's extract_html text; a page its quality gates reject gives none."""
     extracted = extract_html(html, url)
-    return extracted.text if extracted is not None else None
+    if extracted is None or low_quality(extracted.text, extracted.cues) is not None:
+        return None
+    return extracted.text
 
 
 def candidate_extract(options: dict[str, object], html: str, url: str) -> str | None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from tasks.boilerplate import clean_plain_text, repeated_lines
 from tasks.html import decode_html, extract_html
+from tasks.quality import low_quality
 from tasks.records import Document, Quarantined, RawDocument
 
 MIN_SOURCE_DOCS = 3  # lines repeated across at least this many files of a source are boilerplate
@@ -50,6 +51,9 @@ def _clean_html(raw: RawDocument) -> Document | Quarantined:
             # The page gave nothing usable; the feed's own summary is the best text there is.
             return _with_entry(Document(raw, summary))
         return Quarantined(raw.source_id, raw.uri, "clean", "no_main_text", "extraction found no main text")
+    rejected = low_quality(extracted.text, extracted.cues)
+    if rejected is not None:
+        return Quarantined(raw.source_id, raw.uri, "clean", "low_quality", rejected)
     return _with_entry(Document(
         raw, extracted.text, extracted.title, extracted.author, extracted.date,
         extracted.site_name, extracted.description, extracted.tags,

@@ -11,6 +11,8 @@ import trafilatura
 from charset_normalizer import from_bytes
 from trafilatura.settings import Document
 
+from tasks.quality import PageCues, page_cues
+
 # Chosen by F1, precision breaking ties, with `python -m benchmarks.quality --candidates`:
 # all 990 corpus pages, snippet scoring of Document.text, trafilatura 2.3.1, pages per
 # CPU-second with metadata (speed varies about 10% between runs):
@@ -128,6 +130,7 @@ class HtmlExtract:
     description: str | None
     tags: tuple[str, ...]
     language: str | None  # page-declared language if trafilatura reports it
+    cues: PageCues  # what the quality gates look at besides the text
 
 
 def _declared_language(html: str) -> str | None:
@@ -139,8 +142,13 @@ def _declared_language(html: str) -> str | None:
 
 def extract_html(html: str, url: str | None = None) -> HtmlExtract | None:
     """Return main text and metadata of an HTML page, or None when no main text is found."""
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        return None
+    # read before extraction, which prunes the tree it is given
+    cues = page_cues(tree)
     document = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, **cast(dict[str, Any], EXTRACT_OPTIONS)
+        tree, url=url, with_metadata=True, **cast(dict[str, Any], EXTRACT_OPTIONS)
     )
     text = (document.text or "").strip() if isinstance(document, Document) else ""
     if not isinstance(document, Document) or not text:
@@ -157,4 +165,5 @@ def extract_html(html: str, url: str | None = None) -> HtmlExtract | None:
         tags=tags,
         # trafilatura 2.x sets Document.language only when filtering by target_language
         language=document.language or _declared_language(html),
+        cues=cues,
     )
