@@ -47,11 +47,9 @@ serve: $(STAMP)  ## serve daily-ingest and ingest-on-event from one process (no 
 watch: $(STAMP)  ## emit newsflow.source.updated for files dropped into seeds/
 	$(BIN)/newsflow watch
 
-deploy: $(STAMP)  ## the work-pool way: pool, global limit, then the deployments in prefect.yaml
+deploy: $(STAMP)  ## the work-pool way: the pool, then the deployments in prefect.yaml
 	$(BIN)/prefect work-pool inspect newsflow >/dev/null 2>&1 || \
 		$(BIN)/prefect work-pool create newsflow --type process
-	$(BIN)/prefect global-concurrency-limit inspect newsflow-warehouse >/dev/null 2>&1 || \
-		$(BIN)/prefect global-concurrency-limit create newsflow-warehouse --limit 1
 	$(BIN)/prefect --no-prompt deploy --all
 
 worker: $(STAMP)  ## run the deployments' flow runs; keep it in the foreground or under systemd

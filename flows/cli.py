@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import logging
 import os
@@ -53,12 +54,27 @@ def run(
         "db": str(db) if db else None, "seeds": str(seeds) if seeds else None,
         "config": str(config) if config else None, "feeds": feed, "urls": url,
     }
-    if console.is_terminal:
-        with console.status("ingesting…"):
+    try:
+        if console.is_terminal:
+            with console.status("ingesting…"):
+                summary = ingest(**params)
+        else:
             summary = ingest(**params)
-    else:
-        summary = ingest(**params)
+    except Exception as exc:  # the flow's logs above hold the traceback; say it in one line
+        console.print(f"[red]run failed:[/red] {failure_message(exc)}", soft_wrap=True)
+        raise typer.Exit(1) from exc
     _print_summary(summary)
+
+
+def failure_message(exc: BaseException) -> str:
+    """Return what a failed run's exception means for the user, in one line."""
+    text = f"{type(exc).__name__}: {exc}"
+    full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)) \
+        or "No space left on device" in text or "File too large" in text
+    if full:
+        return ("the disk is full. The warehouse keeps its earlier rows; free some space and run "
+                f"again: the next run completes this one's work once. ({text})")
+    return text
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

@@ -15,7 +15,6 @@ import duckdb
 from prefect import flow, get_run_logger, runtime, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner
 from prefect.tasks import exponential_backoff
@@ -36,7 +35,6 @@ from tasks.single import choose_sources
 from tasks.stage import stage_batch, staging_area
 from tasks.writer import (
     SLOT_WAIT_SECONDS,
-    ensure_limit,
     publish,
     seed_writer,
     transient,
@@ -67,9 +65,7 @@ WAREHOUSE_RETRIES = dict(retries=3, retry_delay_seconds=exponential_backoff(back
 @task(name="open-run", cache_policy=NO_CACHE, **WAREHOUSE_RETRIES)  # type: ignore[call-overload]
 def open_run(db: Path, run_id: str, now: datetime) -> frozenset[str]:
     """Apply the schema to the writer file, record the run as started; return the stored keys."""
-    if ensure_limit():
-        get_run_logger().info("created the global concurrency limit for the warehouse")
-    with warehouse_slot():
+    with warehouse_slot(writer_path(db)):
         seed_writer(db, writer_path(db))
         return start_run(writer_path(db), run_id, str(runtime.flow_run.id or "") or None, now)
 
@@ -77,7 +73,7 @@ def open_run(db: Path, run_id: str, now: datetime) -> frozenset[str]:
 @task(name="close-run", cache_policy=NO_CACHE, **WAREHOUSE_RETRIES)  # type: ignore[call-overload]
 def close_run(db: Path, run_id: str, status: str, summary: dict[str, Any]) -> None:
     """Record the run's end with its summary, then publish the warehouse to its readers."""
-    with warehouse_slot():
+    with warehouse_slot(writer_path(db)):
         finish_run(writer_path(db), run_id, status, datetime.now(UTC), summary)
         publish(writer_path(db), db)
 
@@ -92,10 +88,11 @@ def _mark_failed(flow: Any, flow_run: Any, state: Any) -> None:
     if not writer.exists():
         return  # the run failed before it opened the warehouse: nothing to record
     try:
-        with warehouse_slot():
+        # A short wait: a crashed run's own load thread may still hold the lock in this process.
+        with warehouse_slot(writer, timeout=60):
             finish_run(writer, str(flow_run.id), "failed", datetime.now(UTC), {"error": reason})
             publish(writer, settings.db)
-    except (duckdb.Error, OSError, ConcurrencySlotAcquisitionError) as exc:
+    except (duckdb.Error, OSError) as exc:  # TimeoutError included
         # The warehouse itself may be what failed; the Prefect UI still shows the state.
         logging.getLogger("newsflow").warning("could not record failed run: %s", exc)
 

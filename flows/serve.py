@@ -13,7 +13,6 @@ from prefect.schedules import Cron
 from flows.events import SOURCE_UPDATED
 from flows.ingest import ingest
 from tasks.settings import Settings
-from tasks.writer import ensure_limit
 
 DAILY = "daily-ingest"
 ON_EVENT = "ingest-on-event"
@@ -62,6 +61,5 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
 
 
 def serve_deployments(settings: Settings) -> None:
-    """Register both deployments, create the warehouse limit if missing, and run their flow runs."""
-    ensure_limit()
+    """Register both deployments and run their flow runs."""
     serve(*deployments(settings))

@@ -236,9 +236,10 @@ def load_batches(
         write_feed_health(con, feed_health)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        warehouse.rollback(con)
         raise
     return result
+
 
 
 def load_run(
@@ -262,7 +263,7 @@ def load(
     transaction, reading one batch file at a time."""
     files = staged_batches(staging)
     # One writer at a time: DuckDB refuses a second process at once instead of waiting.
-    with warehouse_slot(), warehouse.connect(db) as con:
+    with warehouse_slot(db), warehouse.connect(db) as con:
         result = load_batches(
             con, run_id=run_id, batches=(read_batch(f) for f in files), quarantined=quarantined,
             sources=sources, now=now, near_threshold=near_threshold, feed_health=feed_health or (),
@@ -279,5 +280,5 @@ def load(
 def feed_state(db: Path) -> dict[str, FeedHealth]:
     """Return the stored health of every feed: validators, hashes, failures, back-off."""
     # Under the slot: while another run writes the file, DuckDB refuses even a read-only open.
-    with warehouse_slot(), warehouse.connect(db, read_only=True) as con:
+    with warehouse_slot(db), warehouse.connect(db, read_only=True) as con:
         return read_feed_health(con)

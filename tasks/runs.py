@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 from datetime import datetime
 from pathlib import Path
 
@@ -18,15 +20,43 @@ def known_keys(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
 
 
 def start_run(db: Path, run_id: str, flow_run_id: str | None, now: datetime) -> frozenset[str]:
-    """Record a run as started, apply the schema, and return the stored document keys."""
+    """Record a run as started, apply the schema, close the runs whose process is gone, and
+    return the stored document keys."""
+    host = socket.gethostname()
     with warehouse.connect(db) as con:
         warehouse.migrate(con)
+        abandon_dead_runs(con, host, now)
         con.execute(
-            "INSERT INTO runs (run_id, flow_run_id, started_at, status) VALUES (?, ?, ?, 'running') "
-            "ON CONFLICT DO NOTHING",
-            [run_id, flow_run_id, now],
+            "INSERT INTO runs (run_id, flow_run_id, started_at, status, pid, host) "
+            "VALUES (?, ?, ?, 'running', ?, ?) ON CONFLICT DO NOTHING",
+            [run_id, flow_run_id, now, os.getpid(), host],
         )
         return known_keys(con)
+
+
+def abandon_dead_runs(con: duckdb.DuckDBPyConnection, host: str, now: datetime) -> list[str]:
+    """Mark failed the runs still 'running' whose process on this host is gone; return their ids."""
+    rows = con.execute(
+        "SELECT run_id, pid FROM runs WHERE status = 'running' AND host = ?", [host]
+    ).fetchall()
+    dead = [(run_id, pid) for run_id, pid in rows if not _alive(pid)]
+    for run_id, pid in dead:
+        error = f"abandoned: its process (pid {pid} on {host}) ended without closing the run"
+        con.execute(
+            "UPDATE runs SET status = 'failed', finished_at = ?, counts = ? WHERE run_id = ?",
+            [now, json.dumps({"error": error}), run_id],
+        )
+    return [run_id for run_id, _ in dead]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def finish_run(

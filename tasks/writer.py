@@ -1,25 +1,25 @@
-"""The warehouse's one writer: a private file, guarded by a global concurrency limit, published atomically."""
+"""The warehouse's one writer: a private file, guarded by an OS lock, published atomically."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import duckdb
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-from prefect.concurrency.sync import concurrency
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
 import warehouse
+from tasks.runlog import run_logger
 
-WAREHOUSE_LIMIT = "newsflow-warehouse"
 SLOT_WAIT_SECONDS = 1800.0  # a waiting run gives up after this; another run's load takes seconds to minutes
+_POLL_SECONDS = 0.2
 
 
 def writer_path(db: Path) -> Path:
@@ -27,29 +27,52 @@ def writer_path(db: Path) -> Path:
     return db.with_name(f".{db.stem}.writer{db.suffix or '.duckdb'}")
 
 
-def ensure_limit(name: str = WAREHOUSE_LIMIT) -> bool:
-    """Create the one-slot global concurrency limit unless it exists; return True when created."""
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_global_concurrency_limit_by_name(name)
-            return False
-        except ObjectNotFound:
-            pass
-        try:
-            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
-        except ObjectAlreadyExists:
-            return False  # another run created it a moment ago
-        return True
-
-
 @contextmanager
-def warehouse_slot(name: str = WAREHOUSE_LIMIT) -> Iterator[None]:
-    """Hold the warehouse's one slot: runs write one at a time, and a missing limit is an error."""
-    # strict: a limit that does not exist would otherwise limit nothing, silently.
-    # A short lease, renewed while held: a run killed holding the slot frees it within a minute.
-    with concurrency(name, occupy=1, timeout_seconds=SLOT_WAIT_SECONDS, lease_duration=60,
-                     strict=True):
-        yield
+def warehouse_slot(writer: Path, timeout: float = SLOT_WAIT_SECONDS) -> Iterator[None]:
+    """Hold the lock that makes one process at a time the writer of this writer file, waiting
+    up to timeout seconds for it.
+
+    An OS lock (flock) on a file beside the warehouse: DuckDB refuses a second writing process
+    instead of waiting, and the kernel frees the lock the moment its holder dies, however it
+    dies. (A Prefect global concurrency limit did this job before: a run killed while holding
+    its slot left the slot taken for good once the server restarted, as an ephemeral one does.)
+    """
+    path = writer.with_suffix(".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+", encoding="utf-8") as handle:
+        _acquire(handle, timeout)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%FT%T%z')}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _acquire(handle: IO[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    waiting = False
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        if not waiting:
+            run_logger().info("waiting for the warehouse writer lock, %s", _holder(handle))
+            waiting = True
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"the warehouse writer lock {handle.name} is still held after "
+                               f"{timeout:g} s ({_holder(handle)})")
+        time.sleep(_POLL_SECONDS)
+
+
+def _holder(handle: IO[str]) -> str:
+    handle.seek(0)
+    return f"held by {handle.read().strip() or 'an unknown process'}"
 
 
 def seed_writer(db: Path, writer: Path) -> bool:
@@ -66,13 +89,18 @@ def seed_writer(db: Path, writer: Path) -> bool:
 
 
 def publish(writer: Path, db: Path) -> None:
-    """Replace the published file by a checkpointed copy of the writer file, atomically.
+    """Replace the published file by a checkpointed copy of the writer file, atomically; the
+    caller holds the writer lock.
 
     Readers that hold the old file keep reading their snapshot until they reopen the path.
     """
     with warehouse.connect(writer) as con:
         con.execute("CHECKPOINT")
-    fd, tmp = tempfile.mkstemp(prefix=f".{db.stem}.", suffix=f".publish{db.suffix}", dir=db.parent)
+    prefix, suffix = f".{db.stem}.", f".publish{db.suffix}"
+    # Copies left by a run killed while publishing; the caller holds the writer lock.
+    for leftover in db.parent.glob(f"{prefix}*{suffix}"):
+        leftover.unlink(missing_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=db.parent)
     try:
         with os.fdopen(fd, "wb") as out, writer.open("rb") as src:
             shutil.copyfileobj(src, out, 1 << 20)

@@ -90,17 +90,6 @@ def test_the_readme_automation_example_is_valid() -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
-    """A real `prefect server start` for this module, stopped with its process group."""
-    server = PrefectServer(tmp_path_factory.mktemp("prefect-home"))
-    try:
-        server.start(timeout=180)
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
 def client(server: PrefectServer) -> Iterator[Any]:
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -111,9 +100,9 @@ def client(server: PrefectServer) -> Iterator[Any]:
 
 HOLD_SLOT = """
 import sys
-from tasks.writer import ensure_limit, warehouse_slot
-ensure_limit()
-with warehouse_slot():
+from pathlib import Path
+from tasks.writer import warehouse_slot, writer_path
+with warehouse_slot(writer_path(Path(sys.argv[1]))):
     print("held", flush=True)
     sys.stdin.readline()
 """
@@ -266,7 +255,8 @@ def test_overlapping_runs_load_each_article_once(served: tuple, server: PrefectS
     new = seeds / "lastampa.txt"
     shutil.copy(NEW / "it_lastampa_it_temperature.txt", new)
     # Another process holds the warehouse slot: both runs start, then wait behind it together.
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_SLOT], env=server.env(), cwd=ROOT, text=True,
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_SLOT, str(db)], env=server.env(),
+                              cwd=ROOT, text=True,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"

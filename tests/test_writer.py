@@ -1,4 +1,4 @@
-"""The warehouse's writer: runs publish a copy that users may hold open, under one global slot."""
+"""The warehouse's writer: runs publish a copy that users may hold open, one writer at a time."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import warehouse
-from tasks.writer import publish, seed_writer, writer_path
+from tasks.writer import publish, seed_writer, warehouse_slot, writer_path
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, ROOT
 
 NEW = FIXTURES / "plaintext"  # real articles unlike the seeds: each one is new to the warehouse
 
@@ -68,12 +68,28 @@ def test_a_warehouse_from_before_the_writer_file_is_kept(db_path: Path) -> None:
         assert con.execute("SELECT run_id FROM runs").fetchall() == [("old",)]
 
 
-@pytest.mark.prefect
-@pytest.mark.usefixtures("prefect_harness")
-def test_a_missing_global_limit_is_an_error_not_a_free_pass() -> None:
-    from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError
+HOLD_LOCK = """
+import os, sys, time
+from pathlib import Path
+from tasks.writer import warehouse_slot
+with warehouse_slot(Path(sys.argv[1])):
+    print("held", flush=True)
+    time.sleep(600)
+"""
 
-    from tasks.writer import warehouse_slot
 
-    with pytest.raises(ConcurrencySlotAcquisitionError), warehouse_slot("newsflow-no-such-limit"):
-        pass
+def test_the_writer_lock_waits_names_its_holder_and_dies_with_it(tmp_path: Path) -> None:
+    writer = writer_path(tmp_path / "newsflow.duckdb")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(writer)], cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with (pytest.raises(TimeoutError, match=f"held by pid {holder.pid} on"),
+              warehouse_slot(writer, timeout=0.5)):
+            pass
+        holder.kill()  # SIGKILL: no clean-up code runs in the holder
+        holder.wait(10)
+        with warehouse_slot(writer, timeout=5):
+            pass
+    finally:
+        holder.kill()

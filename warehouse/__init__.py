@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,13 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, unless DuckDB ended it already: a COMMIT that fails
+    (a full disk) ends it, and an error here would hide the one that matters."""
+    with contextlib.suppress(duckdb.TransactionException):
+        con.execute("ROLLBACK")
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
@@ -42,7 +50,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             )
             con.execute("COMMIT")
         except duckdb.Error:
-            con.execute("ROLLBACK")
+            rollback(con)
             raise
         applied.append(version)
     con.execute(VIEWS.read_text(encoding="utf-8"))
