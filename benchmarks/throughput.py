@@ -8,17 +8,20 @@ import os
 import re
 import resource
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import httpx
 import psutil
 import trafilatura
 
@@ -138,6 +141,39 @@ def run_newsflow(feeds: Sequence[str], db: Path, env: dict[str, str], log: Path)
     }
 
 
+@contextmanager
+def prefect_server(home: Path) -> Iterator[str]:
+    """Run `prefect server start` on a free port with its own home; yield its API URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    home.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    url = f"http://127.0.0.1:{port}/api"
+    with (home / "server.log").open("wb") as log:
+        server = subprocess.Popen([str(NEWSFLOW.with_name("prefect")), "server", "start", "--host",
+                                   "127.0.0.1", "--port", str(port)], env=env, stdout=log,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while not _healthy(url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"prefect server did not start: see {home / 'server.log'}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def measure(
     limit: int | None, memory_n: int, time_limit: float, memory_batch: int = 20
 ) -> dict[str, Any]:
@@ -159,6 +195,15 @@ def measure(
         report["rerun"] = run_newsflow(site.feeds, db, {**site.env(), **env}, RESULTS / "rerun.log")
         report["rerun"]["page_requests"] = sum((site.hits() - hits).get(k, 0) for k in ("c0",))
         report["rerun"]["feed_requests"] = (site.hits() - hits).get("feed", 0)
+        # As a user who keeps `prefect server start` (or `newsflow serve`) running sees it:
+        # no ephemeral server to start in the run's process.
+        with prefect_server(Path(tmp) / "prefect") as api:
+            print(f"newsflow run again, against a running Prefect server {api} ...", flush=True)
+            hits = site.hits()
+            report["rerun_served"] = run_newsflow(
+                site.feeds, db, {**site.env(), **env, "PREFECT_API_URL": api},
+                RESULTS / "rerun-served.log")
+            report["rerun_served"]["page_requests"] = sum((site.hits() - hits).get(k, 0) for k in ("c0",))
     # Batches far smaller than the run, so 1x and 10x differ in batch count, not batch size:
     # flat peak memory then shows the run streams.
     report["memory"] = {"batch_size": memory_batch}
@@ -178,6 +223,7 @@ def measure(
 def table(report: dict[str, Any]) -> str:
     """Return the throughput, re-run and memory tables as text."""
     bare, first, rerun = report["bare"], report["first"], report["rerun"]
+    served = report["rerun_served"]
     pipe_rate = first["documents"] / first["wall_seconds"]
     flow_rate = first["documents"] / first["flow_seconds"]
     lines = [
@@ -200,8 +246,12 @@ def table(report: dict[str, Any]) -> str:
         f"{'same feeds, loaded warehouse':34} {rerun['wall_seconds']:8.1f}"
         f" {rerun['flow_seconds']:8.1f} {100 * rerun['wall_seconds'] / first['wall_seconds']:7.1f}%"
         f" {rerun['page_requests']:9d}",
+        f"{'same, Prefect server already running':34} {served['wall_seconds']:8.1f}"
+        f" {served['flow_seconds']:8.1f} {100 * served['wall_seconds'] / first['wall_seconds']:7.1f}%"
+        f" {served['page_requests']:9d}",
         f"flow body only: {100 * rerun['flow_seconds'] / first['flow_seconds']:.1f}% of the first;"
         f" phases: {rerun['phases']}",
+        f"phases with a running server: {served['phases']}",
         "",
         f"{'memory':34} {'docs':>6} {'wall s':>8} {'flow RSS MB':>11} {'tree RSS MB':>11}",
     ]

@@ -36,7 +36,11 @@ class Settings(BaseSettings):
     )
     max_entries_per_feed: int = Field(500, description="Feed entries kept per feed and run.")
     fetch_workers: int = Field(8, description="Concurrent HTTP fetches.")
-    batch_size: int = Field(200, description="Documents per clean/language task run.")
+    batch_size: int = Field(
+        default_factory=lambda: default_batch_size(usable_cpus(), total_memory()),
+        description="Documents fetched, prepared and staged together (default: 100 per usable "
+        "CPU, at most one per 16 MiB of memory, at least 20).",
+    )
     language_threshold: float = Field(
         0.80, description="Below this langdetect probability the language is 'und'."
     )
@@ -94,9 +98,10 @@ class Settings(BaseSettings):
         "newsflow.run.completed event carries the label newsflow.quarantine-spike=true."
     )
     workers: int = Field(
-        default_factory=lambda: os.cpu_count() or 1,
+        default_factory=lambda: usable_cpus(),
         description="Worker processes that clean, detect language and sign a batch (default: "
-        "one per CPU); 0 prepares in the task's own process, without a time limit.",
+        "one per CPU this process may use); 0 prepares in the task's own process, without a "
+        "time limit.",
     )
     extract_timeout: float = Field(
         30.0, description="Seconds one document may take to prepare; past it its worker is "
@@ -114,6 +119,26 @@ class Settings(BaseSettings):
         if self.seeds is not None and (self.seeds / "sources.toml").exists():
             return self.seeds / "sources.toml"
         return None
+
+
+def usable_cpus() -> int:
+    """Return the CPUs this process may run on (its affinity mask, as a container limits it)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def total_memory() -> int:
+    """Return the machine's physical memory in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def default_batch_size(cpus: int, memory: int) -> int:
+    """Return the default batch size: 100 documents per worker keeps each worker busy for
+    seconds per batch, so a task run's 15-80 ms is noise, while a batch's bodies, trees and
+    texts (a few MiB per document at worst) stay a small share of memory."""
+    return max(20, min(100 * cpus, memory // (16 << 20)))
 
 
 def prefect_defaults() -> None:
