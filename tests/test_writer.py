@@ -93,3 +93,20 @@ def test_the_writer_lock_waits_names_its_holder_and_dies_with_it(tmp_path: Path)
             pass
     finally:
         holder.kill()
+
+
+def test_publish_removes_copies_left_by_a_run_killed_while_publishing(db_path: Path) -> None:
+    writer = writer_path(db_path)
+    with warehouse.connect(writer) as con:
+        warehouse.migrate(con)
+    leftover = db_path.with_name(f".{db_path.stem}.k1ll3d.publish{db_path.suffix}")
+    leftover.write_bytes(b"half a copy")
+    unrelated = db_path.with_name("notes.publish.txt")
+    unrelated.write_text("mine")
+
+    publish(writer, db_path)
+
+    assert not leftover.exists() and unrelated.exists()
+    assert sorted(p.name for p in db_path.parent.iterdir() if "publish" in p.name) == ["notes.publish.txt"]
+    with warehouse.connect(db_path, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM runs").fetchone() == (0,)
