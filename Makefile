@@ -15,7 +15,7 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)  ## ingest the seeds (and sources.toml) into warehouse/newsflow.duckdb
 	$(BIN)/newsflow run
 
-test: $(STAMP)  ## the whole suite, server tests included (what CI runs)
+test: lint  ## the lint gates, then the whole suite, server tests included (what CI runs)
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)  ## skip the tests that start a real Prefect server
@@ -24,8 +24,9 @@ test-fast: $(STAMP)  ## skip the tests that start a real Prefect server
 bench: $(STAMP)  ## benchmarks/; tables printed, JSON under benchmarks/results/
 	$(BIN)/python -m benchmarks
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff (rules and format) and strict mypy over flows, tasks and warehouse
 	$(BIN)/ruff check flows tasks warehouse tests benchmarks
+	$(BIN)/ruff format --check flows tasks warehouse tests benchmarks
 	$(BIN)/mypy
 
 lock:  ## recompile requirements.lock from requirements.in (needs uv)

@@ -29,16 +29,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     quick = args.quick
     steps: list[tuple[str, Callable[[], int]]] = [
-        ("throughput, re-run, memory", lambda: throughput.main(
-            ["--limit", "150", "--memory-n", "20"] if quick else ["--memory-n", "60"])),
-        ("scale-out: pool in task vs ProcessPoolTaskRunner", lambda: runners.main(
-            ["--limit", "60" if quick else "200"])),
-        ("near-duplicate lookup", lambda: lookup.main(
-            ["--sizes", "10000,100000" if quick else "10000,100000,1000000"])),
+        (
+            "throughput, re-run, memory",
+            lambda: throughput.main(
+                ["--limit", "150", "--memory-n", "20"] if quick else ["--memory-n", "60"]
+            ),
+        ),
+        (
+            "scale-out: pool in task vs ProcessPoolTaskRunner",
+            lambda: runners.main(["--limit", "60" if quick else "200"]),
+        ),
+        (
+            "near-duplicate lookup",
+            lambda: lookup.main(["--sizes", "10000,100000" if quick else "10000,100000,1000000"]),
+        ),
         ("extraction quality", lambda: quality.main(["--limit", "100"] if quick else [])),
     ]
-    print(f"machine: {_cpu_model()}, {__import__('os').cpu_count()} CPUs, Python "
-          f"{platform.python_version()}", flush=True)
+    print(
+        f"machine: {_cpu_model()}, {__import__('os').cpu_count()} CPUs, Python {platform.python_version()}",
+        flush=True,
+    )
     began = time.perf_counter()
     for title, step in steps:
         print(f"\n== {title} ==", flush=True)

@@ -32,14 +32,24 @@ def _store(con: Any, rng: np.random.Generator, start: int, stop: int) -> np.ndar
     n = stop - start
     ids = [f"{i:032x}" for i in range(start, stop)]
     sigs = rng.integers(0, 2**32, (n, PERMUTATIONS), dtype=np.uint32)
-    con.register("incoming", pa.table({
-        "article_id": ids, "source_id": ["bench"] * n,
-        "raw_uri": [f"http://stored.example/{i}" for i in range(start, stop)],
-        "canonical_url": [f"http://stored.example/{i}" for i in range(start, stop)],
-        "language": ["en"] * n, "language_prob": [1.0] * n, "text": ["x"] * n,
-        "word_count": pa.array([1] * n, pa.int32()), "content_hash": ids,
-        "fetched_at": pa.array([NOW] * n, pa.timestamp("us", tz="UTC")), "run_id": ["bench"] * n,
-    }))
+    con.register(
+        "incoming",
+        pa.table(
+            {
+                "article_id": ids,
+                "source_id": ["bench"] * n,
+                "raw_uri": [f"http://stored.example/{i}" for i in range(start, stop)],
+                "canonical_url": [f"http://stored.example/{i}" for i in range(start, stop)],
+                "language": ["en"] * n,
+                "language_prob": [1.0] * n,
+                "text": ["x"] * n,
+                "word_count": pa.array([1] * n, pa.int32()),
+                "content_hash": ids,
+                "fetched_at": pa.array([NOW] * n, pa.timestamp("us", tz="UTC")),
+                "run_id": ["bench"] * n,
+            }
+        ),
+    )
     con.execute("INSERT INTO articles BY NAME SELECT * FROM incoming")
     blobs = [row.astype("<u4").tobytes() for row in sigs]
     con.register("incoming", pa.table({"article_id": ids, "signature": pa.array(blobs, pa.binary())}))
@@ -49,10 +59,15 @@ def _store(con: Any, rng: np.random.Generator, start: int, stop: int) -> np.ndar
     bands = rng.integers(-(2**63), 2**63 - 1, (n, 32), dtype=np.int64)
     for i in range(max(0, REAL_BANDS - start)):
         bands[i] = band_hashes(blobs[i])
-    con.register("incoming", pa.table({
-        "band_hash": pa.array(bands.ravel(), pa.int64()),
-        "article_id": np.repeat(np.array(ids, dtype=object), 32).tolist(),
-    }))
+    con.register(
+        "incoming",
+        pa.table(
+            {
+                "band_hash": pa.array(bands.ravel(), pa.int64()),
+                "article_id": np.repeat(np.array(ids, dtype=object), 32).tolist(),
+            }
+        ),
+    )
     con.execute("INSERT INTO lsh_bands BY NAME SELECT * FROM incoming")
     con.unregister("incoming")
     return sigs[: max(0, REAL_BANDS - start)]
@@ -60,8 +75,24 @@ def _store(con: Any, rng: np.random.Generator, start: int, stop: int) -> np.ndar
 
 def _article(i: int, signature: bytes) -> Article:
     url = f"http://new.example/{i}"
-    return Article(f"new{i:029x}", "bench", url, url, None, None, None, None, "en", 1.0, "x", 1,
-                   f"new{i}", NOW, raw_uri=url, signature=signature)
+    return Article(
+        f"new{i:029x}",
+        "bench",
+        url,
+        url,
+        None,
+        None,
+        None,
+        None,
+        "en",
+        1.0,
+        "x",
+        1,
+        f"new{i}",
+        NOW,
+        raw_uri=url,
+        signature=signature,
+    )
 
 
 def _batch(rng: np.random.Generator, near_of: np.ndarray, round_: int) -> list[Article]:
@@ -81,8 +112,10 @@ def measure(sizes: Sequence[int], rounds: int = 5) -> dict[str, Any]:
     """Return per-article lookup + classify milliseconds at each stored-signature count."""
     rng = np.random.default_rng(5)
     report: dict[str, Any] = {"batch": BATCH, "rounds": rounds, "sizes": {}}
-    with tempfile.TemporaryDirectory(prefix="newsflow-lookup-") as tmp, \
-            warehouse.connect(Path(tmp) / "lookup.duckdb") as con:
+    with (
+        tempfile.TemporaryDirectory(prefix="newsflow-lookup-") as tmp,
+        warehouse.connect(Path(tmp) / "lookup.duckdb") as con,
+    ):
         warehouse.migrate(con)
         stored, near_of = 0, np.empty((0, PERMUTATIONS), np.uint32)
         for size in sizes:
@@ -100,21 +133,26 @@ def measure(sizes: Sequence[int], rounds: int = 5) -> dict[str, Any]:
                 timings.append(time.perf_counter() - t)
                 nears += sum(d.kind == "near" for d in verdicts.duplicates)
             per_ms = 1000 * statistics.median(timings) / BATCH
-            report["sizes"][str(size)] = {"ms_per_article": round(per_ms, 3),
-                                          "near_found": nears, "near_planted": rounds * BATCH // 10,
-                                          "insert_seconds": round(insert_s, 1)}
+            report["sizes"][str(size)] = {
+                "ms_per_article": round(per_ms, 3),
+                "near_found": nears,
+                "near_planted": rounds * BATCH // 10,
+                "insert_seconds": round(insert_s, 1),
+            }
             print(f"  {size:>9,} stored: {per_ms:.3f} ms per article", flush=True)
     return report
 
 
 def table(report: dict[str, Any]) -> str:
     """Return the lookup table as text."""
-    lines = [f"near-duplicate lookup + classify, batches of {report['batch']}, median of "
-             f"{report['rounds']}",
-             f"{'stored signatures':>18} {'ms/article':>10} {'near found/planted':>19}"]
+    lines = [
+        f"near-duplicate lookup + classify, batches of {report['batch']}, median of {report['rounds']}",
+        f"{'stored signatures':>18} {'ms/article':>10} {'near found/planted':>19}",
+    ]
     for size, row in report["sizes"].items():
-        lines.append(f"{int(size):>18,} {row['ms_per_article']:10.3f}"
-                     f" {row['near_found']:>10}/{row['near_planted']:<8}")
+        lines.append(
+            f"{int(size):>18,} {row['ms_per_article']:10.3f} {row['near_found']:>10}/{row['near_planted']:<8}"
+        )
     return "\n".join(lines)
 
 

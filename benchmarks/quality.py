@@ -19,8 +19,8 @@ from typing import Any
 
 import trafilatura
 
-from tasks.html import EXTRACT_OPTIONS, decode_html, extract_html
-from tasks.quality import low_quality
+from tasks.clean.html import EXTRACT_OPTIONS, decode_html, extract_html
+from tasks.clean.quality import low_quality
 
 ExtractFn = Callable[[str, str], str | None]
 

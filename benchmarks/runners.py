@@ -24,8 +24,17 @@ def _documents(limit: int) -> list[Any]:
 
     now = datetime(2024, 5, 1, tzinfo=UTC)
     pages, _ = load_pages(limit)
-    return [RawDocument("bench", f"http://127.0.0.2/{p.name}", p.body, "text/html", now,
-                        final_url=f"http://127.0.0.2/{p.name}") for p in pages]
+    return [
+        RawDocument(
+            "bench",
+            f"http://127.0.0.2/{p.name}",
+            p.body,
+            "text/html",
+            now,
+            final_url=f"http://127.0.0.2/{p.name}",
+        )
+        for p in pages
+    ]
 
 
 def measure(limit: int, workers: int) -> dict[str, Any]:
@@ -33,7 +42,7 @@ def measure(limit: int, workers: int) -> dict[str, Any]:
     from prefect import flow
     from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
-    from tasks.parallel import Batch, PrepareConfig, prepare_batch
+    from tasks.prepare import Batch, PrepareConfig, prepare_batch
     from tasks.settings import Settings
 
     config = PrepareConfig.of(Settings(), datetime(2024, 5, 1, tzinfo=UTC))
@@ -54,33 +63,40 @@ def measure(limit: int, workers: int) -> dict[str, Any]:
     @flow(name="bench-process-pool-runner", task_runner=ProcessPoolTaskRunner(max_workers=workers))
     def process_runner(limit: int) -> int:
         docs = _documents(limit)
-        futures = [prepare_batch.submit(Batch(docs[start : start + CHUNK]), config, 0, 60.0)
-                   for start in range(0, len(docs), CHUNK)]
+        futures = [
+            prepare_batch.submit(Batch(docs[start : start + CHUNK]), config, 0, 60.0)
+            for start in range(0, len(docs), CHUNK)
+        ]
         return sum(len(f.result()[0]) for f in futures)
 
     warm_up()  # the ephemeral server starts here, outside the measurements
     report: dict[str, Any] = {"pages": limit, "workers": workers, "batch": BATCH, "chunk": CHUNK}
-    for name, variant in (("process_pool_task_runner", process_runner),
-                          ("pool_in_task", pool_in_task)):
+    for name, variant in (("process_pool_task_runner", process_runner), ("pool_in_task", pool_in_task)):
         start, cpu = time.perf_counter(), time.process_time()
         articles = variant(limit)
-        report[name] = {"seconds": round(time.perf_counter() - start, 2), "articles": articles,
-                        "parent_cpu_seconds": round(time.process_time() - cpu, 2)}
+        report[name] = {
+            "seconds": round(time.perf_counter() - start, 2),
+            "articles": articles,
+            "parent_cpu_seconds": round(time.process_time() - cpu, 2),
+        }
     return report
 
 
 def table(report: dict[str, Any]) -> str:
     """Return the comparison as a small table."""
-    lines = [f"{report['pages']} pages, {report['workers']} workers, warm Prefect server",
-             f"{'':52} {'seconds':>8} {'articles':>8} {'pages/s':>8}"]
+    lines = [
+        f"{report['pages']} pages, {report['workers']} workers, warm Prefect server",
+        f"{'':52} {'seconds':>8} {'articles':>8} {'pages/s':>8}",
+    ]
     labels = {
         "pool_in_task": f"(a) DocumentPool in one task per {report['batch']} docs",
         "process_pool_task_runner": f"(b) ProcessPoolTaskRunner, one task per {report['chunk']}",
     }
     for key, label in labels.items():
         row = report[key]
-        lines.append(f"{label:52} {row['seconds']:8.1f} {row['articles']:8d}"
-                     f" {report['pages'] / row['seconds']:8.2f}")
+        lines.append(
+            f"{label:52} {row['seconds']:8.1f} {row['articles']:8d} {report['pages'] / row['seconds']:8.2f}"
+        )
     return "\n".join(lines)
 
 

@@ -99,10 +99,13 @@ def _rss(title: str, links: Sequence[str]) -> bytes:
     when = format_datetime(datetime(2024, 5, 1, tzinfo=UTC))
     items = "".join(
         f"<item><title>{escape(link.rsplit('/', 1)[-1])}</title><link>{escape(link)}</link>"
-        f"<guid>{escape(link)}</guid><pubDate>{when}</pubDate></item>" for link in links
+        f"<guid>{escape(link)}</guid><pubDate>{when}</pubDate></item>"
+        for link in links
     )
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-            f"<title>{escape(title)}</title>{items}</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{escape(title)}</title>{items}</channel></rss>"
+    ).encode()
 
 
 @contextmanager
@@ -130,8 +133,9 @@ def serve(pages: Sequence[Page], copies: int = 1, hosts: int = HOSTS) -> Iterato
         for k in range(0, len(links), FEED_ENTRIES):
             path = f"/feed{k // FEED_ENTRIES}.xml"
             servers[0].content[path] = (  # type: ignore[attr-defined]
-                _rss(path, links[k : k + FEED_ENTRIES]), "application/rss+xml")
+                _rss(path, links[k : k + FEED_ENTRIES]),
+                "application/rss+xml",
+            )
             host, port = servers[0].server_address[:2]
             feeds.append(f"http://{host}:{port}{path}")
-        yield Site(feeds, [f"{s.server_address[0]}:{s.server_address[1]}" for s in servers],
-                   servers)
+        yield Site(feeds, [f"{s.server_address[0]}:{s.server_address[1]}" for s in servers], servers)

@@ -59,9 +59,14 @@ def bare_loop(pages: Sequence[Page], time_limit: float = TIME_LIMIT) -> dict[str
     finally:
         signal.signal(signal.SIGALRM, previous)
     seconds = time.perf_counter() - start
-    return {"pages": len(pages), "with_text": outputs, "timed_out": timed_out,
-            "seconds": round(seconds, 2), "cpu_seconds": round(time.process_time() - cpu, 2),
-            "pages_per_s": round(len(pages) / seconds, 2)}
+    return {
+        "pages": len(pages),
+        "with_text": outputs,
+        "timed_out": timed_out,
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(time.process_time() - cpu, 2),
+        "pages_per_s": round(len(pages) / seconds, 2),
+    }
 
 
 def _poll_memory(proc: psutil.Process, peaks: dict[str, int], done: threading.Event) -> None:
@@ -107,8 +112,9 @@ def run_newsflow(feeds: Sequence[str], db: Path, env: dict[str, str], log: Path)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started, start = datetime.now(), time.perf_counter()
     with log.open("w") as out:
-        child = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
-                                 env={**os.environ, **env, "COLUMNS": "200"})
+        child = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **env, "COLUMNS": "200"}
+        )
         peaks = {"main": 0, "tree": 0}
         done = threading.Event()
         poller = threading.Thread(target=_poll_memory, args=(psutil.Process(child.pid), peaks, done))
@@ -134,8 +140,12 @@ def run_newsflow(feeds: Sequence[str], db: Path, env: dict[str, str], log: Path)
         "cpu_seconds": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2),
         "peak_rss_mb": round(peaks["main"] / 2**20, 1),
         "peak_rss_tree_mb": round(peaks["tree"] / 2**20, 1),
-        "documents": row[0], "skipped_known": counts.get("skipped_known"), "new": row[1],
-        "unchanged": row[2], "duplicates": row[3], "quarantined": row[4],
+        "documents": row[0],
+        "skipped_known": counts.get("skipped_known"),
+        "new": row[1],
+        "unchanged": row[2],
+        "duplicates": row[3],
+        "quarantined": row[4],
         "quarantine_reasons": counts.get("quarantine_reasons"),
         "phases": _phases(text, started),
     }
@@ -152,9 +162,21 @@ def prefect_server(home: Path) -> Iterator[str]:
     env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
     url = f"http://127.0.0.1:{port}/api"
     with (home / "server.log").open("wb") as log:
-        server = subprocess.Popen([str(NEWSFLOW.with_name("prefect")), "server", "start", "--host",
-                                   "127.0.0.1", "--port", str(port)], env=env, stdout=log,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+        server = subprocess.Popen(
+            [
+                str(NEWSFLOW.with_name("prefect")),
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 180
         while not _healthy(url):
@@ -174,15 +196,18 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def measure(
-    limit: int | None, memory_n: int, time_limit: float, memory_batch: int = 20
-) -> dict[str, Any]:
+def measure(limit: int | None, memory_n: int, time_limit: float, memory_batch: int = 20) -> dict[str, Any]:
     """Return the bare loop, first run, re-run and memory figures."""
     pages, over = load_pages(limit)
     env = {"NEWSFLOW_EXTRACT_TIMEOUT": str(time_limit)}
-    report: dict[str, Any] = {"pages": len(pages), "over_size_cap": over, "size_cap": SIZE_CAP,
-                              "time_limit_s": time_limit, "cpus": os.cpu_count(),
-                              "load_avg_before": os.getloadavg()}
+    report: dict[str, Any] = {
+        "pages": len(pages),
+        "over_size_cap": over,
+        "size_cap": SIZE_CAP,
+        "time_limit_s": time_limit,
+        "cpus": os.cpu_count(),
+        "load_avg_before": os.getloadavg(),
+    }
     print(f"bare trafilatura.extract loop over {len(pages)} pages ...", flush=True)
     report["bare"] = bare_loop(pages, time_limit)
     with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as tmp, serve(pages) as site:
@@ -201,8 +226,8 @@ def measure(
             print(f"newsflow run again, against a running Prefect server {api} ...", flush=True)
             hits = site.hits()
             report["rerun_served"] = run_newsflow(
-                site.feeds, db, {**site.env(), **env, "PREFECT_API_URL": api},
-                RESULTS / "rerun-served.log")
+                site.feeds, db, {**site.env(), **env, "PREFECT_API_URL": api}, RESULTS / "rerun-served.log"
+            )
             report["rerun_served"]["page_requests"] = sum((site.hits() - hits).get(k, 0) for k in ("c0",))
     # Batches far smaller than the run, so 1x and 10x differ in batch count, not batch size:
     # flat peak memory then shows the run streams.
@@ -210,12 +235,12 @@ def measure(
     memory_env = {**env, "NEWSFLOW_BATCH_SIZE": str(memory_batch)}
     base = pages[:memory_n]
     for copies in (1, 10):
-        with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as tmp, \
-                serve(base, copies=copies) as site:
+        with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as tmp, serve(base, copies=copies) as site:
             db = Path(tmp) / "newsflow.duckdb"
             print(f"newsflow run over {len(base)} pages x {copies} ...", flush=True)
             report["memory"][f"{copies}x"] = run_newsflow(
-                site.feeds, db, {**site.env(), **memory_env}, RESULTS / f"memory-{copies}x.log")
+                site.feeds, db, {**site.env(), **memory_env}, RESULTS / f"memory-{copies}x.log"
+            )
     report["load_avg_after"] = os.getloadavg()
     return report
 
@@ -256,10 +281,14 @@ def table(report: dict[str, Any]) -> str:
         f"{'memory':34} {'docs':>6} {'wall s':>8} {'flow RSS MB':>11} {'tree RSS MB':>11}",
     ]
     runs = {k: v for k, v in report["memory"].items() if isinstance(v, dict)}
-    for name, run in [("first run (batch default)", first),
-                      *((f"{k}, batch {report['memory']['batch_size']}", v) for k, v in runs.items())]:
-        lines.append(f"{name:34} {run['documents']:6d} {run['wall_seconds']:8.1f}"
-                     f" {run['peak_rss_mb']:11.1f} {run['peak_rss_tree_mb']:11.1f}")
+    for name, run in [
+        ("first run (batch default)", first),
+        *((f"{k}, batch {report['memory']['batch_size']}", v) for k, v in runs.items()),
+    ]:
+        lines.append(
+            f"{name:34} {run['documents']:6d} {run['wall_seconds']:8.1f}"
+            f" {run['peak_rss_mb']:11.1f} {run['peak_rss_tree_mb']:11.1f}"
+        )
     return "\n".join(lines)
 
 
@@ -268,8 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.throughput", description=__doc__)
     parser.add_argument("--limit", type=int, help="only the first N pages (by file name)")
     parser.add_argument("--memory-n", type=int, default=60, help="pages of the 1x memory run")
-    parser.add_argument("--memory-batch", type=int, default=20,
-                        help="NEWSFLOW_BATCH_SIZE of the memory runs")
+    parser.add_argument("--memory-batch", type=int, default=20, help="NEWSFLOW_BATCH_SIZE of the memory runs")
     parser.add_argument("--time-limit", type=float, default=TIME_LIMIT)
     args = parser.parse_args(argv)
     if not (corpus_dir() / "pages" / "web").is_dir():

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 import warehouse
+from tasks.report import RunSummary
 from tasks.settings import Settings, prefect_defaults
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -51,8 +52,11 @@ def run(
     from flows.ingest import ingest  # imported late: Prefect reads its settings at import
 
     params: dict[str, Any] = {
-        "db": str(db) if db else None, "seeds": str(seeds) if seeds else None,
-        "config": str(config) if config else None, "feeds": feed, "urls": url,
+        "db": str(db) if db else None,
+        "seeds": str(seeds) if seeds else None,
+        "config": str(config) if config else None,
+        "feeds": feed,
+        "urls": url,
     }
     try:
         if console.is_terminal:
@@ -69,24 +73,30 @@ def run(
 def failure_message(exc: BaseException) -> str:
     """Return what a failed run's exception means for the user, in one line."""
     text = f"{type(exc).__name__}: {exc}"
-    full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)) \
-        or "No space left on device" in text or "File too large" in text
+    full = (
+        (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT))
+        or "No space left on device" in text
+        or "File too large" in text
+    )
     if full:
-        return ("the disk is full. The warehouse keeps its earlier rows; free some space and run "
-                f"again: the next run completes this one's work once. ({text})")
+        return (
+            "the disk is full. The warehouse keeps its earlier rows; free some space and run "
+            f"again: the next run completes this one's work once. ({text})"
+        )
     return text
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
+def _print_summary(summary: RunSummary) -> None:
+    counts = summary.to_dict()
     table = Table(title="newsflow run", show_header=True)
-    for key in ("documents", "skipped_known", "new", "unchanged", "duplicates", "quarantined"):
+    totals = ("documents", "skipped_known", "new", "unchanged", "duplicates", "quarantined")
+    for key in totals:
         table.add_column(key, justify="right")
-    table.add_row(*(str(summary[k]) for k in ("documents", "skipped_known", "new", "unchanged",
-                                               "duplicates", "quarantined")))
+    table.add_row(*(str(counts[k]) for k in totals))
     console.print(table)
     for key in ("languages", "duplicate_kinds", "quarantine_reasons"):
-        if summary[key]:
-            console.print(f"{key}: " + ", ".join(f"{k}={v}" for k, v in summary[key].items()))
+        if counts[key]:
+            console.print(f"{key}: " + ", ".join(f"{k}={v}" for k, v in counts[key].items()))
 
 
 @app.command()
@@ -116,8 +126,11 @@ def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: Format) ->
         writer.writerow(columns)
         writer.writerows(rows)
     elif fmt is Format.json:
-        print(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str,
-                         ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                [dict(zip(columns, r, strict=True)) for r in rows], default=str, ensure_ascii=False, indent=1
+            )
+        )
     else:
         table = Table(*columns)
         for row in rows:
@@ -127,14 +140,14 @@ def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: Format) ->
 
 STATS = {
     "articles by source": "SELECT s.kind, s.uri, count(a.article_id) AS articles FROM sources s "
-                          "LEFT JOIN articles a USING (source_id) GROUP BY ALL ORDER BY articles DESC",
+    "LEFT JOIN articles a USING (source_id) GROUP BY ALL ORDER BY articles DESC",
     "articles by language": "SELECT language, articles, avg_prob FROM articles_by_language",
     "duplicates by kind": "SELECT kind, count(*) AS n FROM duplicates GROUP BY kind ORDER BY n DESC",
     "quarantine by reason": "SELECT stage, reason, items, times_seen FROM quarantine_summary",
     "feed health": "SELECT feed_uri, last_success_at, consecutive_failures, last_error, "
-                   "next_attempt_at FROM feed_health ORDER BY consecutive_failures DESC, feed_uri",
+    "next_attempt_at FROM feed_health ORDER BY consecutive_failures DESC, feed_uri",
     "last runs": "SELECT run_id, status, started_at, seconds, documents, new_articles, unchanged, "
-                 "duplicates, quarantined FROM run_history LIMIT 5",
+    "duplicates, quarantined FROM run_history LIMIT 5",
 }
 
 
@@ -156,8 +169,10 @@ def _require_server() -> None:
     from prefect.settings import get_current_settings
 
     if not get_current_settings().api.url:
-        console.print("[red]no Prefect server configured.[/red] Start one with `prefect server start` "
-                      "and run `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`.")
+        console.print(
+            "[red]no Prefect server configured.[/red] Start one with `prefect server start` "
+            "and run `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`."
+        )
         raise typer.Exit(2)
 
 

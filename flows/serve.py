@@ -1,65 +1,61 @@
-"""The two deployments, daily-ingest and ingest-on-event, served from one process (no work pool)."""
+"""The deployments of prefect.yaml, served from one process (no work pool): one definition for both."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any, cast
 
+import yaml
 from prefect import serve
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import RunnerDeployment
 from prefect.events import DeploymentEventTrigger
 from prefect.schedules import Cron
 
-from flows.events import SOURCE_UPDATED
 from flows.ingest import ingest
-from tasks.settings import Settings
+from tasks.settings import PROJECT_ROOT, Settings
 
-DAILY = "daily-ingest"
-ON_EVENT = "ingest-on-event"
-TAGS = ["newsflow"]
-# The event's resource id is the source (a file:// URI or a URL); every event has one, so the
-# template never names a missing key, which would create no run and say so only in the server log.
-SOURCE_TEMPLATE = {"source": "{{ event.resource.id }}"}
+PREFECT_YAML = PROJECT_ROOT / "prefect.yaml"
+_SETTING = re.compile(r"\{\{\s*\$NEWSFLOW_(\w+)\s*\}\}")
 
 
-def source_trigger() -> DeploymentEventTrigger:
-    """Return the trigger that runs ingest-on-event once for each newsflow.source.updated event."""
-    return DeploymentEventTrigger(
-        name="newsflow: ingest an updated source",
-        expect={SOURCE_UPDATED},
-        parameters=SOURCE_TEMPLATE,
-    )
+def _resolve(value: str, settings: Settings) -> str:
+    """Fill `{{ $NEWSFLOW_X }}` as `prefect deploy` does, from the settings (same variables)."""
+    return _SETTING.sub(lambda m: str(getattr(settings, m.group(1).lower())), value)
 
 
-def _deployment(name: str, **options: Any) -> RunnerDeployment:
+def declared(path: Path = PREFECT_YAML) -> list[dict[str, Any]]:
+    """Return the deployments prefect.yaml declares, anchors merged."""
+    return cast(list[dict[str, Any]], yaml.safe_load(path.read_text(encoding="utf-8"))["deployments"])
+
+
+def _deployment(spec: dict[str, Any], settings: Settings) -> RunnerDeployment:
+    options: dict[str, Any] = {"tags": spec.get("tags", []), "description": spec.get("description")}
+    if "schedules" in spec:
+        options["schedules"] = [
+            Cron(_resolve(s["cron"], settings), timezone=_resolve(s["timezone"], settings))
+            for s in spec["schedules"]
+        ]
+    if "concurrency_limit" in spec:
+        limit = spec["concurrency_limit"]
+        options["concurrency_limit"] = ConcurrencyLimitConfig(
+            limit=limit["limit"],
+            collision_strategy=ConcurrencyLimitStrategy(limit["collision_strategy"]),
+        )
+    if "triggers" in spec:
+        options["triggers"] = [
+            DeploymentEventTrigger(**{k: v for k, v in t.items() if k != "type"}) for t in spec["triggers"]
+        ]
     # to_deployment answers a coroutine only when called from async code.
-    return cast(RunnerDeployment, ingest.to_deployment(name, **options))
+    return cast(RunnerDeployment, ingest.to_deployment(spec["name"], **options))
 
 
 def deployments(settings: Settings) -> list[RunnerDeployment]:
-    """Return the daily (cron) and on-event (trigger) deployments of the ingest flow."""
-    common: dict[str, Any] = {"tags": TAGS}
-    daily = _deployment(
-        DAILY,
-        schedules=[Cron(settings.schedule_cron, timezone=settings.schedule_timezone)],
-        # A daily run still going when the next is due makes the next one pointless.
-        concurrency_limit=ConcurrencyLimitConfig(
-            limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW),
-        description="Ingest every configured source once a day.",
-        **common,
-    )
-    on_event = _deployment(
-        ON_EVENT,
-        triggers=[source_trigger()],
-        # Every event must be ingested: later ones wait for a slot instead of being dropped.
-        concurrency_limit=ConcurrencyLimitConfig(
-            limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE),
-        description="Ingest only the source named by a newsflow.source.updated event.",
-        **common,
-    )
-    return [daily, on_event]
+    """Return prefect.yaml's deployments of the ingest flow, for serving without a work pool."""
+    return [_deployment(spec, settings) for spec in declared()]
 
 
 def serve_deployments(settings: Settings) -> None:
-    """Register both deployments and run their flow runs."""
+    """Register the deployments and run their flow runs."""
     serve(*deployments(settings))

@@ -12,7 +12,7 @@ from threading import Event
 
 import watchfiles
 
-from tasks.fetch import FILE_TYPES
+from tasks.fetch.files import FILE_TYPES
 
 Sig = tuple[int, int]  # (mtime_ns, size): what says a file changed
 logger = logging.getLogger("newsflow.watch")
@@ -37,8 +37,7 @@ def snapshot(folder: Path) -> dict[Path, Sig]:
     return {p: sig for p, sig in found.items() if sig is not None}
 
 
-def due(pending: set[Path], seen: dict[Path, Sig], now_ns: int,
-        quiet_ns: int) -> list[tuple[Path, str]]:
+def due(pending: set[Path], seen: dict[Path, Sig], now_ns: int, quiet_ns: int) -> list[tuple[Path, str]]:
     """Return the pending files quiet for quiet_ns and changed since seen, with 'added' or 'modified'.
 
     Files still being written stay pending; gone or unchanged ones are dropped. Updates both.
@@ -56,15 +55,17 @@ def due(pending: set[Path], seen: dict[Path, Sig], now_ns: int,
     return ready
 
 
-def watch_folder(folder: Path, on_change: Callable[[Path, str], None], *, quiet_ms: int = 1000,
-                 stop: Event | None = None) -> None:
+def watch_folder(
+    folder: Path, on_change: Callable[[Path, str], None], *, quiet_ms: int = 1000, stop: Event | None = None
+) -> None:
     """Call on_change(path, change) for each article file added or changed, once it settles."""
     folder = folder.absolute()
     seen = snapshot(folder)
     pending: set[Path] = set()
     logger.info("watching %s (%d article files already there)", folder, len(seen))
-    for changes in watchfiles.watch(folder, stop_event=stop, rust_timeout=250, yield_on_timeout=True,
-                                    debounce=quiet_ms, step=50):
+    for changes in watchfiles.watch(
+        folder, stop_event=stop, rust_timeout=250, yield_on_timeout=True, debounce=quiet_ms, step=50
+    ):
         for change, raw in changes:
             path = Path(raw)
             if change != watchfiles.Change.deleted and is_article(path):

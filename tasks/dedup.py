@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tasks.records import Article, Duplicate
+from tasks.records import Article, Duplicate, DuplicateKind, Prepared
 
 SHINGLE_WORDS = 5
 PERMUTATIONS = 128
@@ -36,7 +36,7 @@ def minhash(text: str) -> bytes:
     hashes = shingle_hashes(text)
     with np.errstate(over="ignore"):
         permuted = (hashes[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)
-    return permuted.min(axis=0).astype("<u4").tobytes()
+    return bytes(permuted.min(axis=0).astype("<u4").tobytes())
 
 
 def band_hashes(signature: bytes) -> list[int]:
@@ -44,8 +44,9 @@ def band_hashes(signature: bytes) -> list[int]:
     width = ROWS * 4
     return [
         int.from_bytes(
-            hashlib.blake2b(bytes([band]) + signature[band * width : (band + 1) * width],
-                            digest_size=8).digest(),
+            hashlib.blake2b(
+                bytes([band]) + signature[band * width : (band + 1) * width], digest_size=8
+            ).digest(),
             "little",
             signed=True,
         )
@@ -75,26 +76,27 @@ class Known:
 class Verdicts:
     """The outcome of deduplicating one batch."""
 
-    new: list[Article]
+    new: list[Prepared]
     duplicates: list[Duplicate]
     unchanged: int  # articles stored already, under the same id
 
 
-def classify(articles: Iterable[Article], known: Known, *, near_threshold: float) -> Verdicts:
+def classify(items: Iterable[Prepared], known: Known, *, near_threshold: float) -> Verdicts:
     """Split a batch into new articles and duplicates of stored or earlier-in-batch ones."""
-    new: list[Article] = []
+    new: list[Prepared] = []
     duplicates: list[Duplicate] = []
     unchanged = 0
-    for article in articles:
+    for item in items:
+        article = item.article
         key = article.raw_uri
         if key in known.seen_keys:
             unchanged += 1
             continue
-        verdict = _first_match(article, known, near_threshold)
+        verdict = _first_match(article, item.signature, known, near_threshold)
         known.seen_keys.add(key)
         if verdict is None:
-            new.append(article)
-            _remember(article, known)
+            new.append(item)
+            _remember(article, item.signature, known)
             continue
         kind, original, score = verdict
         duplicates.append(Duplicate(key, original, kind, score, article.source_id, key))
@@ -102,8 +104,8 @@ def classify(articles: Iterable[Article], known: Known, *, near_threshold: float
 
 
 def _first_match(
-    article: Article, known: Known, near_threshold: float
-) -> tuple[str, str, float] | None:
+    article: Article, signature: bytes, known: Known, near_threshold: float
+) -> tuple[DuplicateKind, str, float] | None:
     if article.article_id in known.article_ids:
         # Same id under another key: the id comes from the canonical URL, else the content.
         return ("url" if article.canonical_url else "content"), article.article_id, 1.0
@@ -113,7 +115,7 @@ def _first_match(
         return "guid", known.guids[article.guid], 1.0
     if article.content_hash in known.hashes:
         return "content", known.hashes[article.content_hash], 1.0
-    best = _best_near(article.signature, known)
+    best = _best_near(signature, known)
     if best is not None and best[1] >= near_threshold:
         return "near", best[0], round(best[1], 4)
     return None
@@ -127,15 +129,15 @@ def _best_near(signature: bytes, known: Known) -> tuple[str, float] | None:
     return max(scored, key=lambda pair: pair[1], default=None)
 
 
-def _remember(article: Article, known: Known) -> None:
+def _remember(article: Article, signature: bytes, known: Known) -> None:
     known.article_ids.add(article.article_id)
     if article.canonical_url:
         known.urls.setdefault(article.canonical_url, article.article_id)
     if article.guid:
         known.guids.setdefault(article.guid, article.article_id)
     known.hashes.setdefault(article.content_hash, article.article_id)
-    known.signatures[article.article_id] = article.signature
-    for band in band_hashes(article.signature):
+    known.signatures[article.article_id] = signature
+    for band in band_hashes(signature):
         known.bands.setdefault(band, set()).add(article.article_id)
 
 

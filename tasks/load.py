@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -16,12 +16,13 @@ from prefect.cache_policies import NO_CACHE
 
 import warehouse
 from tasks.dedup import Known, Verdicts, as_mapping, band_hashes, classify, index_candidates
-from tasks.feedhealth import FeedHealth, read_feed_health, write_feed_health
-from tasks.records import Article, Duplicate, Quarantined, Source
+from tasks.fetch.feedhealth import FeedHealth, write_feed_health
+from tasks.log import run_logger
+from tasks.records import Article, Duplicate, Prepared, Quarantined, Run, Source
 from tasks.report import ARTIFACT_ROWS
-from tasks.runlog import run_logger
-from tasks.stage import read_batch, staged_batches
-from tasks.writer import transient, warehouse_slot
+from tasks.staging import ARTICLE_SCHEMA as SCHEMA_ARTICLES
+from tasks.staging import article_columns, read_batch, staged_batches
+from warehouse.writer import Warehouse, transient
 
 LOOKUP_CHUNK = 2000  # articles per warehouse lookup: bounds the size of one IN-join
 
@@ -34,7 +35,7 @@ class LoadResult:
     unchanged: int = 0
     languages: Counter[str] = field(default_factory=Counter)  # of the new articles
     duplicate_kinds: Counter[str] = field(default_factory=Counter)
-    first_new: list[Article] = field(default_factory=list)  # ARTIFACT_ROWS at most, no raw bodies
+    first_new: list[Article] = field(default_factory=list)  # ARTIFACT_ROWS at most
 
     @property
     def duplicates(self) -> int:
@@ -44,23 +45,27 @@ class LoadResult:
         """Count one chunk's verdicts; keep the first new articles, not all of them."""
         self.new += len(verdicts.new)
         self.unchanged += verdicts.unchanged
-        self.languages.update(a.language for a in verdicts.new)
+        self.languages.update(p.article.language for p in verdicts.new)
         self.duplicate_kinds.update(d.kind for d in verdicts.duplicates)
         room = ARTIFACT_ROWS - len(self.first_new)
-        self.first_new += [replace(a, raw_body=b"") for a in verdicts.new[: max(0, room)]]
+        self.first_new += [p.article for p in verdicts.new[: max(0, room)]]
 
 
-def lookup_known(con: duckdb.DuckDBPyConnection, articles: Sequence[Article]) -> Known:
+def lookup_known(con: duckdb.DuckDBPyConnection, items: Sequence[Prepared]) -> Known:
     """Return what the warehouse already holds that could match these articles."""
-    keys = pa.table({
-        "raw_uri": [a.raw_uri for a in articles],
-        "article_id": [a.article_id for a in articles],
-        "canonical_url": [a.canonical_url for a in articles],
-        "guid": [a.guid for a in articles],
-        "content_hash": [a.content_hash for a in articles],
-    })
-    bands = pa.table({"band_hash": pa.array(
-        sorted({b for a in articles for b in band_hashes(a.signature)}), pa.int64())})
+    articles = [p.article for p in items]
+    keys = pa.table(
+        {
+            "raw_uri": [a.raw_uri for a in articles],
+            "article_id": [a.article_id for a in articles],
+            "canonical_url": [a.canonical_url for a in articles],
+            "guid": [a.guid for a in articles],
+            "content_hash": [a.content_hash for a in articles],
+        }
+    )
+    bands = pa.table(
+        {"band_hash": pa.array(sorted({b for p in items for b in band_hashes(p.signature)}), pa.int64())}
+    )
     con.register("batch_keys", keys)
     con.register("batch_bands", bands)
     seen = con.execute(
@@ -74,20 +79,39 @@ def lookup_known(con: duckdb.DuckDBPyConnection, articles: Sequence[Article]) ->
     known = Known(
         article_ids={r[0] for r in ids},
         seen_keys={r[0] for r in seen},
-        urls=dict(as_mapping(_pairs(con,
-            "SELECT canonical_url, article_id FROM articles WHERE canonical_url IN "
-            "(SELECT canonical_url FROM batch_keys) ORDER BY fetched_at"))),
-        guids=dict(as_mapping(_pairs(con,
-            "SELECT guid, article_id FROM articles WHERE guid IN "
-            "(SELECT guid FROM batch_keys) ORDER BY fetched_at"))),
-        hashes=dict(as_mapping(_pairs(con,
-            "SELECT content_hash, article_id FROM articles WHERE content_hash IN "
-            "(SELECT content_hash FROM batch_keys) ORDER BY fetched_at"))),
+        urls=dict(
+            as_mapping(
+                _pairs(
+                    con,
+                    "SELECT canonical_url, article_id FROM articles WHERE canonical_url IN "
+                    "(SELECT canonical_url FROM batch_keys) ORDER BY fetched_at",
+                )
+            )
+        ),
+        guids=dict(
+            as_mapping(
+                _pairs(
+                    con,
+                    "SELECT guid, article_id FROM articles WHERE guid IN "
+                    "(SELECT guid FROM batch_keys) ORDER BY fetched_at",
+                )
+            )
+        ),
+        hashes=dict(
+            as_mapping(
+                _pairs(
+                    con,
+                    "SELECT content_hash, article_id FROM articles WHERE content_hash IN "
+                    "(SELECT content_hash FROM batch_keys) ORDER BY fetched_at",
+                )
+            )
+        ),
     )
     # Two indexed lookups, not one join: a join of lsh_bands with signatures scans both tables.
-    candidate_ids = pa.table({"article_id": pa.array(sorted({r[0] for r in con.execute(
+    rows = con.execute(
         "SELECT article_id FROM lsh_bands WHERE band_hash IN (SELECT band_hash FROM batch_bands)"
-    ).fetchall()}), pa.string())})
+    ).fetchall()
+    candidate_ids = pa.table({"article_id": pa.array(sorted({r[0] for r in rows}), pa.string())})
     con.register("batch_candidates", candidate_ids)
     candidates = con.execute(
         "SELECT article_id, signature FROM signatures "
@@ -118,61 +142,68 @@ def _ts(values: Sequence[datetime | None]) -> pa.Array:
     return pa.array(values, pa.timestamp("us", tz="UTC"))
 
 
-def write_articles(con: duckdb.DuckDBPyConnection, articles: Sequence[Article], run_id: str) -> None:
+def write_articles(con: duckdb.DuckDBPyConnection, items: Sequence[Prepared]) -> None:
     """Insert new articles with their raw documents, signatures and LSH bands."""
-    _insert(con, "articles", pa.table({
-        "article_id": [a.article_id for a in articles],
-        "source_id": [a.source_id for a in articles],
-        "raw_uri": [a.raw_uri for a in articles],
-        "url": [a.url for a in articles],
-        "canonical_url": [a.canonical_url for a in articles],
-        "guid": [a.guid for a in articles],
-        "title": [a.title for a in articles],
-        "author": [a.author for a in articles],
-        "published_at": _ts([a.published_at for a in articles]),
-        "language": [a.language for a in articles],
-        "language_prob": [a.language_prob for a in articles],
-        "text": [a.text for a in articles],
-        "word_count": pa.array([a.word_count for a in articles], pa.int32()),
-        "content_hash": [a.content_hash for a in articles],
-        "site_name": [a.site_name for a in articles],
-        "description": [a.description for a in articles],
-        "tags": pa.array([list(a.tags) for a in articles], pa.list_(pa.string())),
-        "fetched_at": _ts([a.fetched_at for a in articles]),
-        "run_id": [run_id] * len(articles),
-    }))
-    _insert(con, "raw_documents", pa.table({
-        "raw_uri": [a.raw_uri for a in articles],
-        "article_id": [a.article_id for a in articles],
-        "media_type": [a.raw_media_type for a in articles],
-        "final_url": [a.url for a in articles],
-        "fetched_at": _ts([a.fetched_at for a in articles]),
-        "body_zlib": pa.array([zlib.compress(a.raw_body, 6) for a in articles], pa.binary()),
-    }), "ON CONFLICT DO NOTHING")
-    _insert(con, "signatures", pa.table({
-        "article_id": [a.article_id for a in articles],
-        "signature": pa.array([a.signature for a in articles], pa.binary()),
-    }))
-    bands = [(b, a.article_id) for a in articles for b in band_hashes(a.signature)]
-    _insert(con, "lsh_bands", pa.table({
-        "band_hash": pa.array([b for b, _ in bands], pa.int64()),
-        "article_id": [i for _, i in bands],
-    }))
+    articles = [p.article for p in items]
+    _insert(con, "articles", pa.table(article_columns(articles), SCHEMA_ARTICLES))
+    _insert(
+        con,
+        "raw_documents",
+        pa.table(
+            {
+                "raw_uri": [a.raw_uri for a in articles],
+                "article_id": [a.article_id for a in articles],
+                "media_type": [p.media_type for p in items],
+                "final_url": [a.url for a in articles],
+                "fetched_at": _ts([a.fetched_at for a in articles]),
+                "body_zlib": pa.array([zlib.compress(p.raw_body, 6) for p in items], pa.binary()),
+            }
+        ),
+        "ON CONFLICT DO NOTHING",
+    )
+    _insert(
+        con,
+        "signatures",
+        pa.table(
+            {
+                "article_id": [a.article_id for a in articles],
+                "signature": pa.array([p.signature for p in items], pa.binary()),
+            }
+        ),
+    )
+    bands = [(b, p.article.article_id) for p in items for b in band_hashes(p.signature)]
+    _insert(
+        con,
+        "lsh_bands",
+        pa.table(
+            {
+                "band_hash": pa.array([b for b, _ in bands], pa.int64()),
+                "article_id": [i for _, i in bands],
+            }
+        ),
+    )
 
 
 def write_duplicates(
     con: duckdb.DuckDBPyConnection, duplicates: Sequence[Duplicate], run_id: str, now: datetime
 ) -> None:
     """Insert the duplicate decisions of a run."""
-    _insert(con, "duplicates", pa.table({
-        "duplicate_id": [d.duplicate_id for d in duplicates],
-        "duplicate_of": [d.duplicate_of for d in duplicates],
-        "kind": [d.kind for d in duplicates],
-        "similarity": [d.similarity for d in duplicates],
-        "source_id": [d.source_id for d in duplicates],
-        "detected_at": _ts([now] * len(duplicates)),
-        "run_id": [run_id] * len(duplicates),
-    }), "ON CONFLICT DO NOTHING")
+    _insert(
+        con,
+        "duplicates",
+        pa.table(
+            {
+                "duplicate_id": [d.duplicate_id for d in duplicates],
+                "duplicate_of": [d.duplicate_of for d in duplicates],
+                "kind": [d.kind for d in duplicates],
+                "similarity": [d.similarity for d in duplicates],
+                "source_id": [d.source_id for d in duplicates],
+                "detected_at": _ts([now] * len(duplicates)),
+                "run_id": [run_id] * len(duplicates),
+            }
+        ),
+        "ON CONFLICT DO NOTHING",
+    )
 
 
 def write_quarantine(
@@ -181,19 +212,26 @@ def write_quarantine(
     """Upsert quarantined items: one row per (uri, stage, reason), counting each sighting."""
     # One statement must not conflict with itself: DuckDB would keep a row silently.
     unique = list({(q.uri, q.stage, q.reason): q for q in items}.values())
-    _insert(con, "quarantine", pa.table({
-        "run_id": [run_id] * len(unique),
-        "source_id": [q.source_id for q in unique],
-        "uri": [q.uri for q in unique],
-        "stage": [q.stage for q in unique],
-        "reason": [q.reason for q in unique],
-        "detail": [q.detail[:2000] for q in unique],
-        "at": _ts([now] * len(unique)),
-        "last_run_id": [run_id] * len(unique),
-        "last_seen_at": _ts([now] * len(unique)),
-    }), "ON CONFLICT (uri, stage, reason) DO UPDATE SET last_run_id = excluded.last_run_id, "
+    _insert(
+        con,
+        "quarantine",
+        pa.table(
+            {
+                "run_id": [run_id] * len(unique),
+                "source_id": [q.source_id for q in unique],
+                "uri": [q.uri for q in unique],
+                "stage": [q.stage for q in unique],
+                "reason": [q.reason for q in unique],
+                "detail": [q.detail[:2000] for q in unique],
+                "at": _ts([now] * len(unique)),
+                "last_run_id": [run_id] * len(unique),
+                "last_seen_at": _ts([now] * len(unique)),
+            }
+        ),
+        "ON CONFLICT (uri, stage, reason) DO UPDATE SET last_run_id = excluded.last_run_id, "
         "last_seen_at = excluded.last_seen_at, detail = excluded.detail, "
-        "times_seen = quarantine.times_seen + 1")
+        "times_seen = quarantine.times_seen + 1",
+    )
 
 
 def write_sources(
@@ -201,19 +239,32 @@ def write_sources(
 ) -> None:
     """Upsert the run's sources."""
     unique = list({s.source_id: s for s in sources}.values())
-    _insert(con, "sources", pa.table({
-        "source_id": [s.source_id for s in unique],
-        "kind": [s.kind for s in unique],
-        "uri": [s.uri for s in unique],
-        "first_seen_at": _ts([now] * len(unique)),
-        "last_run_id": [run_id] * len(unique),
-    }), "ON CONFLICT (source_id) DO UPDATE SET last_run_id = excluded.last_run_id")
+    _insert(
+        con,
+        "sources",
+        pa.table(
+            {
+                "source_id": [s.source_id for s in unique],
+                "kind": [s.kind for s in unique],
+                "uri": [s.uri for s in unique],
+                "first_seen_at": _ts([now] * len(unique)),
+                "last_run_id": [run_id] * len(unique),
+            }
+        ),
+        "ON CONFLICT (source_id) DO UPDATE SET last_run_id = excluded.last_run_id",
+    )
 
 
 def load_batches(
-    con: duckdb.DuckDBPyConnection, *, run_id: str, batches: Iterable[Sequence[Article]],
-    quarantined: Sequence[Quarantined], sources: Sequence[Source], now: datetime,
-    near_threshold: float, feed_health: Sequence[FeedHealth] = (),
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    batches: Iterable[Sequence[Prepared]],
+    quarantined: Sequence[Quarantined],
+    sources: Sequence[Source],
+    now: datetime,
+    near_threshold: float,
+    feed_health: Sequence[FeedHealth] = (),
 ) -> LoadResult:
     """Deduplicate and write a run's batches, taken one at a time, in a single transaction;
     return what was added."""
@@ -226,10 +277,8 @@ def load_batches(
                 chunk = batch[start : start + LOOKUP_CHUNK]
                 # The lookups see this transaction's own inserts: a copy of an article of an
                 # earlier chunk or batch of the run is a duplicate, as across runs.
-                verdicts: Verdicts = classify(
-                    chunk, lookup_known(con, chunk), near_threshold=near_threshold
-                )
-                write_articles(con, verdicts.new, run_id)
+                verdicts: Verdicts = classify(chunk, lookup_known(con, chunk), near_threshold=near_threshold)
+                write_articles(con, verdicts.new)
                 write_duplicates(con, verdicts.duplicates, run_id, now)
                 result.add(verdicts)
         write_quarantine(con, quarantined, run_id, now)
@@ -241,44 +290,45 @@ def load_batches(
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class SetAside:
+    """What a run records besides its articles: its sources, quarantined items and feed states."""
 
-def load_run(
-    con: duckdb.DuckDBPyConnection, *, run_id: str, articles: Sequence[Article],
-    quarantined: Sequence[Quarantined], sources: Sequence[Source], now: datetime,
-    near_threshold: float, feed_health: Sequence[FeedHealth] = (),
-) -> LoadResult:
-    """Deduplicate and write one run's records in a single transaction; return what was added."""
-    return load_batches(con, run_id=run_id, batches=[articles], quarantined=quarantined,
-                        sources=sources, now=now, near_threshold=near_threshold,
-                        feed_health=feed_health)
+    sources: list[Source]
+    quarantined: list[Quarantined]
+    feed_health: list[FeedHealth]
 
 
-@task(name="deduplicate-and-load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10],
-      retry_jitter_factor=0.5, retry_condition_fn=transient)
-def load(
-    db: Path, run_id: str, staging: Path, quarantined: list[Quarantined], sources: list[Source],
-    now: datetime, near_threshold: float, feed_health: list[FeedHealth] | None = None,
-) -> LoadResult:
+@task(
+    name="deduplicate-and-load",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_jitter_factor=0.5,
+    retry_condition_fn=transient,
+)
+def load(store: Warehouse, run: Run, staging: Path, aside: SetAside, near_threshold: float) -> LoadResult:
     """Deduplicate the run's staged batches against the warehouse and load them in one
     transaction, reading one batch file at a time."""
     files = staged_batches(staging)
     # One writer at a time: DuckDB refuses a second process at once instead of waiting.
-    with warehouse_slot(db), warehouse.connect(db) as con:
+    with store.locked(), store.connect() as con:
         result = load_batches(
-            con, run_id=run_id, batches=(read_batch(f) for f in files), quarantined=quarantined,
-            sources=sources, now=now, near_threshold=near_threshold, feed_health=feed_health or (),
+            con,
+            run_id=run.run_id,
+            batches=(read_batch(f) for f in files),
+            quarantined=aside.quarantined,
+            sources=aside.sources,
+            now=run.now,
+            near_threshold=near_threshold,
+            feed_health=aside.feed_health,
         )
     run_logger().info(
-        "loaded %d new articles from %d staged batches; duplicates %s; %d unchanged; "
-        "%d quarantined", result.new, len(files), dict(result.duplicate_kinds) or "none",
-        result.unchanged, len(quarantined),
+        "loaded %d new articles from %d staged batches; duplicates %s; %d unchanged; %d quarantined",
+        result.new,
+        len(files),
+        dict(result.duplicate_kinds) or "none",
+        result.unchanged,
+        len(aside.quarantined),
     )
     return result
-
-
-@task(name="read-feed-health", cache_policy=NO_CACHE)
-def feed_state(db: Path) -> dict[str, FeedHealth]:
-    """Return the stored health of every feed: validators, hashes, failures, back-off."""
-    # Under the slot: while another run writes the file, DuckDB refuses even a read-only open.
-    with warehouse_slot(db), warehouse.connect(db, read_only=True) as con:
-        return read_feed_health(con)

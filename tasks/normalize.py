@@ -108,7 +108,7 @@ def _parse_date(text: str) -> datetime | None:
 
 
 def to_article(
-    doc: Document, guess: LanguageGuess, *, now: datetime, min_words: int
+    doc: Document, guess: LanguageGuess, *, now: datetime, min_words: int, run_id: str
 ) -> Article | Quarantined:
     """Return the normalized article, or a quarantine record when too little text is left."""
     raw = doc.raw
@@ -123,6 +123,7 @@ def to_article(
     return Article(
         article_id=article_id(canonical, digest),
         source_id=raw.source_id,
+        raw_uri=raw.uri,
         url=url,
         canonical_url=canonical,
         guid=normalize_field(entry.guid) if entry else None,
@@ -138,7 +139,5 @@ def to_article(
         site_name=normalize_field(doc.site_name),
         description=normalize_field(doc.description),
         tags=tuple(t for t in (normalize_field(tag) for tag in doc.tags) if t),
-        raw_uri=raw.uri,
-        raw_media_type=raw.media_type,
-        raw_body=raw.body,
+        run_id=run_id,
     )

@@ -6,6 +6,11 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
+
+SourceKind = Literal["seeds", "feed", "page"]
+Stage = Literal["fetch", "parse", "clean", "language", "normalize", "load"]
+DuplicateKind = Literal["url", "guid", "content", "near"]
 
 
 def stable_id(*parts: str) -> str:
@@ -18,10 +23,18 @@ def stable_id(*parts: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Run:
+    """What names one run everywhere: its id, and the time it started (passed, never read)."""
+
+    run_id: str
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
     """A configured origin of documents: the seeds folder, a feed or a page URL."""
 
-    kind: str  # 'seeds' | 'feed' | 'page'
+    kind: SourceKind
     uri: str
 
     @property
@@ -92,10 +105,11 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class Article:
-    """A normalized, language-tagged article, ready for deduplication and load."""
+    """A normalized, language-tagged article: exactly one row of the articles table."""
 
     article_id: str
     source_id: str
+    raw_uri: str  # RawDocument.uri: the key that says "seen before" on later runs
     url: str | None
     canonical_url: str | None
     guid: str | None
@@ -107,14 +121,21 @@ class Article:
     text: str
     word_count: int
     content_hash: str
+    site_name: str | None
+    description: str | None
+    tags: tuple[str, ...]
     fetched_at: datetime
-    site_name: str | None = None
-    description: str | None = None
-    tags: tuple[str, ...] = ()
-    raw_uri: str = ""  # RawDocument.uri: the key that says "seen before" on later runs
-    raw_media_type: str = "text/plain"
-    raw_body: bytes = field(default=b"", repr=False)
-    signature: bytes = field(default=b"", repr=False)  # MinHash, set by the dedup stage
+    run_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An article with what deduplication and the raw_documents table need besides its row."""
+
+    article: Article
+    raw_body: bytes = field(repr=False)  # as fetched; empty while it travels back from a worker
+    media_type: str  # the raw document's: 'text/plain' or 'text/html'
+    signature: bytes = field(repr=False)  # MinHash of the text
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +144,7 @@ class Duplicate:
 
     duplicate_id: str  # the incoming copy: its own id, URL or path
     duplicate_of: str  # articles.article_id
-    kind: str  # 'url' | 'guid' | 'content' | 'near'
+    kind: DuplicateKind
     similarity: float
     source_id: str
     uri: str
@@ -135,6 +156,6 @@ class Quarantined:
 
     source_id: str
     uri: str
-    stage: str  # 'fetch' | 'parse' | 'clean' | 'language' | 'normalize' | 'load'
+    stage: Stage
     reason: str  # short machine-readable code, e.g. 'http_404', 'empty', 'bozo_feed'
     detail: str = ""

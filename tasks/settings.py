@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from tasks.fetch.http import FetchPolicy
+    from tasks.prepare import PrepareConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,9 +37,7 @@ class Settings(BaseSettings):
         description="User-Agent sent with every HTTP request.",
     )
     http_timeout: float = Field(15.0, description="Connect/read timeout per request, seconds.")
-    max_bytes: int = Field(
-        10 * 1024 * 1024, description="Largest document body accepted, bytes (decoded)."
-    )
+    max_bytes: int = Field(10 * 1024 * 1024, description="Largest document body accepted, bytes (decoded).")
     max_entries_per_feed: int = Field(500, description="Feed entries kept per feed and run.")
     fetch_workers: int = Field(8, description="Concurrent HTTP fetches.")
     batch_size: int = Field(
@@ -44,9 +48,7 @@ class Settings(BaseSettings):
     language_threshold: float = Field(
         0.80, description="Below this langdetect probability the language is 'und'."
     )
-    language_sample_chars: int = Field(
-        2000, description="Characters of text given to langdetect."
-    )
+    language_sample_chars: int = Field(2000, description="Characters of text given to langdetect.")
     near_threshold: float = Field(
         0.70, description="Estimated Jaccard similarity from which an article is a near-duplicate."
     )
@@ -67,8 +69,9 @@ class Settings(BaseSettings):
     )
     host_concurrency: int = Field(2, description="Requests in flight to one host at most.")
     retry_after_cap: float = Field(
-        30.0, description="Longest Retry-After waited for within a run, seconds; longer ones "
-        "set the URL aside as retry_later for the next run."
+        30.0,
+        description="Longest Retry-After waited for within a run, seconds; longer ones "
+        "set the URL aside as retry_later for the next run.",
     )
     http_attempts: int = Field(3, description="Tries per URL for transient faults (timeouts, 5xx).")
     retry_base_delay: float = Field(
@@ -94,8 +97,9 @@ class Settings(BaseSettings):
         "UTC", description="IANA timezone the daily-ingest cron schedule is read in, e.g. Europe/Paris."
     )
     quarantine_spike: float = Field(
-        0.2, description="Share of a run's documents quarantined (at least 3) from which its "
-        "newsflow.run.completed event carries the label newsflow.quarantine-spike=true."
+        0.2,
+        description="Share of a run's documents quarantined (at least 3) from which its "
+        "newsflow.run.completed event carries the label newsflow.quarantine-spike=true.",
     )
     workers: int = Field(
         default_factory=lambda: usable_cpus(),
@@ -104,13 +108,67 @@ class Settings(BaseSettings):
         "time limit.",
     )
     extract_timeout: float = Field(
-        30.0, description="Seconds one document may take to prepare; past it its worker is "
+        30.0,
+        description="Seconds one document may take to prepare; past it its worker is "
         "killed and replaced, and the document quarantined as extract_timeout.",
     )
     dask_address: str | None = Field(
-        None, description="Scheduler address of an existing Dask cluster (tcp://host:8786); "
-        "when set, the flow's tasks run there through prefect-dask."
+        None,
+        description="Scheduler address of an existing Dask cluster (tcp://host:8786); "
+        "when set, the flow's tasks run there through prefect-dask.",
     )
+
+    def with_overrides(self, **values: Any) -> Settings:
+        """Return a copy with the given values set; None leaves a setting as it is."""
+        update = {
+            k: Path(v) if k in _PATHS and isinstance(v, str) else v
+            for k, v in values.items()
+            if v is not None
+        }
+        return self.model_copy(update=update)
+
+    def fetch_policy(self) -> FetchPolicy:
+        """Return the fetch layer's limits, narrowed from these settings."""
+        from tasks.fetch.http import FetchPolicy
+        from tasks.fetch.netguard import parse_allow_hosts
+
+        return FetchPolicy(
+            user_agent=self.user_agent,
+            timeout=self.http_timeout,
+            deadline=self.http_deadline,
+            max_bytes=self.max_bytes,
+            max_redirects=self.max_redirects,
+            allow_hosts=parse_allow_hosts(self.allow_hosts),
+            host_min_interval=self.host_min_interval,
+            host_concurrency=self.host_concurrency,
+            retry_after_cap=self.retry_after_cap,
+            attempts=self.http_attempts,
+            retry_base_delay=self.retry_base_delay,
+            robots_max_bytes=self.robots_max_bytes,
+            obey_robots=self.obey_robots,
+            feed_revalidate_hours=self.feed_revalidate_hours,
+            feed_backoff_base=self.feed_backoff_base,
+            feed_backoff_cap=self.feed_backoff_cap,
+            max_entries=self.max_entries_per_feed,
+            workers=self.fetch_workers,
+        )
+
+    def prepare_config(self, now: datetime, run_id: str) -> PrepareConfig:
+        """Return what preparing one document of a run needs, narrowed from these settings."""
+        from tasks.prepare import PrepareConfig
+
+        return PrepareConfig(
+            now=now,
+            language_threshold=self.language_threshold,
+            language_sample_chars=self.language_sample_chars,
+            min_words=self.min_words,
+            timeout=self.extract_timeout,
+            run_id=run_id,
+        )
+
+    def local_workers(self) -> int:
+        """Return the worker processes this process starts: none when a Dask cluster prepares."""
+        return 0 if self.dask_address else self.workers
 
     def sources_file(self) -> Path | None:
         """Return the sources.toml to read, or None when there is none."""
@@ -119,6 +177,9 @@ class Settings(BaseSettings):
         if self.seeds is not None and (self.seeds / "sources.toml").exists():
             return self.seeds / "sources.toml"
         return None
+
+
+_PATHS = {"db", "seeds", "config"}
 
 
 def usable_cpus() -> int:

@@ -1,10 +1,11 @@
-"""Source lists: the seeds folder, and the feeds and pages named in sources.toml or on the CLI."""
+"""Source lists: the seeds folder, feeds and pages (sources.toml, CLI), or the one source an event names."""
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from tasks.records import Source
 
@@ -51,3 +52,44 @@ def plan_sources(
         feeds=[Source("feed", u) for u in dict.fromkeys(listed_feeds + feeds)],
         pages=[Source("page", u) for u in dict.fromkeys(listed_pages + pages)],
     )
+
+
+def source_path(source: str, seeds: Path | None) -> Path:
+    """Return the file a source parameter names: a path, a file:// URI, relative to the seeds."""
+    if source.startswith("file://"):
+        source = unquote(urlparse(source).path)
+    path = Path(source).expanduser()
+    if not path.is_absolute() and seeds is not None:
+        path = seeds / path
+    return path.parent.resolve() / path.name  # the file itself unresolved: a link is checked later
+
+
+def plan_one(source: str, seeds: Path | None, sources_file: Path | None) -> tuple[SourcePlan, Path | None]:
+    """Return the plan for one source and, when it is a file, the file.
+
+    A URL listed as a feed in sources.toml is a feed, any other URL a page. A file inside the
+    seeds folder belongs to it (same source and keys as a full run); any other file belongs to
+    its own folder.
+    """
+    if source.startswith(("http://", "https://")):
+        listed_feeds = read_sources_file(sources_file)[0] if sources_file else []
+        if source in listed_feeds:
+            return SourcePlan(None, [Source("feed", source)], []), None
+        return SourcePlan(None, [], [Source("page", source)]), None
+    path = source_path(source, seeds)
+    root = seeds.resolve() if seeds is not None else None
+    folder = root if root is not None and path.is_relative_to(root) else path.parent
+    return SourcePlan(Source("seeds", str(folder)), [], []), path
+
+
+def choose_sources(
+    seeds: Path | None,
+    sources_file: Path | None,
+    feeds: list[str],
+    pages: list[str],
+    source: str | None,
+) -> tuple[SourcePlan, Path | None]:
+    """Return the run's sources, and its one file: the source named, else every configured one."""
+    if source:
+        return plan_one(source, seeds, sources_file)
+    return plan_sources(seeds, sources_file, feeds, pages), None

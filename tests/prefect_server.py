@@ -33,8 +33,9 @@ class Process:
     def __init__(self, args: list[str], env: dict[str, str], log: Path, cwd: Path = ROOT) -> None:
         self.log = log
         with log.open("wb") as out:
-            self.popen = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                          start_new_session=True)
+            self.popen = subprocess.Popen(
+                args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -55,8 +56,13 @@ class Process:
         self.popen.wait(10)
 
 
-def wait_for(check: Callable[[], T | None], timeout: float, what: str, every: float = 0.5,
-             process: Process | None = None) -> T:
+def wait_for(
+    check: Callable[[], T | None],
+    timeout: float,
+    what: str,
+    every: float = 0.5,
+    process: Process | None = None,
+) -> T:
     """Return check()'s first truthy value, polling until timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -81,10 +87,16 @@ class PrefectServer:
     def env(self, **extra: str) -> dict[str, str]:
         """Return an environment pointing Prefect clients at this server."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSFLOW_"))}
-        env.update(PREFECT_HOME=str(self.home), PREFECT_API_URL=self.url,
-                   PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_RUNNER_POLL_FREQUENCY="2",
-                   PREFECT_WORKER_QUERY_SECONDS="2", PREFECT_CLI_WRAP_LINES="false",
-                   COLUMNS="200", PYTHONUNBUFFERED="1")
+        env.update(
+            PREFECT_HOME=str(self.home),
+            PREFECT_API_URL=self.url,
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+            PREFECT_RUNNER_POLL_FREQUENCY="2",
+            PREFECT_WORKER_QUERY_SECONDS="2",
+            PREFECT_CLI_WRAP_LINES="false",
+            COLUMNS="200",
+            PYTHONUNBUFFERED="1",
+        )
         env.update(extra)
         return env
 
@@ -92,8 +104,11 @@ class PrefectServer:
         port = self.url.rsplit(":", 1)[1].split("/")[0]
         env = self.env(PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{self.home / 'prefect.db'}")
         env.pop("PREFECT_API_URL")
-        self.process = Process([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1",
-                                "--port", port], env, self.home / "server.log")
+        self.process = Process(
+            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", port],
+            env,
+            self.home / "server.log",
+        )
         wait_for(self.healthy, timeout, "the Prefect server's /api/health", process=self.process)
 
     def healthy(self) -> bool:
@@ -107,8 +122,15 @@ class PrefectServer:
         import uuid
         from datetime import UTC, datetime
 
-        body = [{"id": str(uuid.uuid4()), "occurred": datetime.now(UTC).isoformat(), "event": event,
-                 "resource": {"prefect.resource.id": resource_id}, "payload": payload or {}}]
+        body = [
+            {
+                "id": str(uuid.uuid4()),
+                "occurred": datetime.now(UTC).isoformat(),
+                "event": event,
+                "resource": {"prefect.resource.id": resource_id},
+                "payload": payload or {},
+            }
+        ]
         httpx.post(f"{self.url}/events", json=body, timeout=10).raise_for_status()
 
     def stop(self) -> None:

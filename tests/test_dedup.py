@@ -9,7 +9,7 @@ import pytest
 
 from tasks.dedup import Known, band_hashes, classify, index_candidates, minhash, similarity
 from tasks.normalize import article_id, canonical_url, content_hash
-from tasks.records import Article
+from tasks.records import Article, Prepared
 
 from .conftest import SEEDS
 
@@ -17,15 +17,34 @@ NOW = datetime(2026, 11, 22, tzinfo=UTC)
 SEED_TEXT = (SEEDS / "000_ad7065b6d2865418.txt").read_text(encoding="utf-8")
 
 
-def make(text: str, *, key: str, url: str | None = None, guid: str | None = None) -> Article:
+def make(
+    text: str, *, key: str, url: str | None = None, guid: str | None = None, **fields: object
+) -> Prepared:
+    """A prepared article of this text under this key; fields override the article's columns."""
     canonical = canonical_url(url)
     digest = content_hash(text)
-    return Article(
-        article_id=article_id(canonical, digest), source_id="s", url=url, canonical_url=canonical,
-        guid=guid, title=None, author=None, published_at=None, language="fr", language_prob=1.0,
-        text=text, word_count=len(text.split()), content_hash=digest, fetched_at=NOW, raw_uri=key,
-        signature=minhash(text),
+    article = Article(
+        article_id=article_id(canonical, digest),
+        source_id="s",
+        raw_uri=key,
+        url=url,
+        canonical_url=canonical,
+        guid=guid,
+        title=None,
+        author=None,
+        published_at=None,
+        language="fr",
+        language_prob=1.0,
+        text=text,
+        word_count=len(text.split()),
+        content_hash=digest,
+        site_name=None,
+        description=None,
+        tags=(),
+        fetched_at=NOW,
+        run_id="r0",
     )
+    return Prepared(replace(article, **fields), b"", "text/plain", minhash(text))
 
 
 def edited(text: str) -> str:
@@ -49,7 +68,8 @@ def test_band_hashes_are_stable_and_signed_64_bit() -> None:
     assert all(-(2**63) <= b < 2**63 for b in bands)
 
 
-def stored(*articles: Article) -> Known:
+def stored(*items: Prepared) -> Known:
+    articles = [p.article for p in items]
     known = Known(
         article_ids={a.article_id for a in articles},
         seen_keys={a.raw_uri for a in articles},
@@ -57,7 +77,7 @@ def stored(*articles: Article) -> Known:
         guids={a.guid: a.article_id for a in articles if a.guid},
         hashes={a.content_hash: a.article_id for a in articles},
     )
-    known.signatures, known.bands = index_candidates((a.article_id, a.signature) for a in articles)
+    known.signatures, known.bands = index_candidates((p.article.article_id, p.signature) for p in items)
     return known
 
 
@@ -71,14 +91,25 @@ OTHER = (SEEDS / "004_d9cb10f2baa0daab.txt").read_text(encoding="utf-8")
         # the very same document again: nothing to do, and no duplicate row
         (ORIGINAL, None),
         # the same URL with tracking parameters: same canonical URL
-        (make(SEED_TEXT, key="https://news.example/a?utm_source=rss",
-              url="https://news.example/a?utm_source=rss"), "url"),
+        (
+            make(
+                SEED_TEXT,
+                key="https://news.example/a?utm_source=rss",
+                url="https://news.example/a?utm_source=rss",
+            ),
+            "url",
+        ),
         # another URL, same feed GUID
-        (make(OTHER, key="https://mirror.example/b", url="https://mirror.example/b", guid="g-1"),
-         "guid"),
+        (make(OTHER, key="https://mirror.example/b", url="https://mirror.example/b", guid="g-1"), "guid"),
         # another URL, the same text with other spacing and case
-        (make(SEED_TEXT.upper().replace("\n", "\n\n"), key="https://copy.example/c",
-              url="https://copy.example/c"), "content"),
+        (
+            make(
+                SEED_TEXT.upper().replace("\n", "\n\n"),
+                key="https://copy.example/c",
+                url="https://copy.example/c",
+            ),
+            "content",
+        ),
         # a file with exactly the original text (its id comes from the content)
         (make(SEED_TEXT, key="seeds/copy.txt"), "content"),
         # the story re-published with edits
@@ -87,7 +118,7 @@ OTHER = (SEEDS / "004_d9cb10f2baa0daab.txt").read_text(encoding="utf-8")
         (make(OTHER, key="seeds/other.txt"), "new"),
     ],
 )
-def test_classify_against_stored_articles(incoming: Article, kind: str | None) -> None:
+def test_classify_against_stored_articles(incoming: Prepared, kind: str | None) -> None:
     verdicts = classify([incoming], stored(ORIGINAL), near_threshold=0.7)
     if kind is None:
         assert (verdicts.new, verdicts.duplicates, verdicts.unchanged) == ([], [], 1)
@@ -95,8 +126,11 @@ def test_classify_against_stored_articles(incoming: Article, kind: str | None) -
         assert verdicts.new == [incoming] and verdicts.duplicates == []
     else:
         [dup] = verdicts.duplicates
-        assert (dup.kind, dup.duplicate_of, dup.duplicate_id) == (kind, ORIGINAL.article_id,
-                                                                  incoming.raw_uri)
+        assert (dup.kind, dup.duplicate_of, dup.duplicate_id) == (
+            kind,
+            ORIGINAL.article.article_id,
+            incoming.article.raw_uri,
+        )
         assert verdicts.new == []
 
 
@@ -106,7 +140,9 @@ def test_classify_resolves_duplicates_inside_one_batch() -> None:
     verdicts = classify(batch, Known(), near_threshold=0.7)
     assert verdicts.new == [first]
     assert [(d.duplicate_id, d.kind) for d in verdicts.duplicates] == [
-        ("seeds/b.txt", "content"), ("seeds/c.txt", "near")]
+        ("seeds/b.txt", "content"),
+        ("seeds/c.txt", "near"),
+    ]
 
 
 def test_classify_below_threshold_is_new() -> None:

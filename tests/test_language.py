@@ -50,6 +50,5 @@ def test_threads_agree_after_warming() -> None:
     warm_detector()
     texts = [(SEEDS / p.name).read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))] * 8
     with ThreadPoolExecutor(max_workers=8) as pool:
-        guesses = list(pool.map(lambda t: detect_language(t, threshold=0.8, sample_chars=500),
-                                texts))
+        guesses = list(pool.map(lambda t: detect_language(t, threshold=0.8, sample_chars=500), texts))
     assert {g.language for g in guesses} == {"fr"}

@@ -11,17 +11,16 @@ import pytest
 
 import warehouse
 from tasks.dedup import Verdicts
-from tasks.load import LoadResult, load_batches, load_run
+from tasks.load import LoadResult, load_batches
 from tasks.records import Quarantined, Source
 from tasks.report import ARTIFACT_ROWS
-from tasks.runs import start_run
+from warehouse.ledger import start_run
 
 from .conftest import SEEDS
 from .test_dedup import edited, make
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
-TABLES = ("articles", "duplicates", "quarantine", "sources", "raw_documents", "signatures",
-          "lsh_bands")
+TABLES = ("articles", "duplicates", "quarantine", "sources", "raw_documents", "signatures", "lsh_bands")
 TEXTS = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
 
 
@@ -31,10 +30,17 @@ def counts(db: Path) -> dict[str, int]:
 
 
 def run(db: Path, run_id: str, articles: list, quarantined: list | None = None):
-    start_run(db, run_id, None, NOW)
     with warehouse.connect(db) as con:
-        return load_run(con, run_id=run_id, articles=articles, quarantined=quarantined or [],
-                        sources=[Source("seeds", "/seeds")], now=NOW, near_threshold=0.7)
+        start_run(con, run_id, None, NOW)
+        return load_batches(
+            con,
+            run_id=run_id,
+            batches=[articles],
+            quarantined=quarantined or [],
+            sources=[Source("seeds", "/seeds")],
+            now=NOW,
+            near_threshold=0.7,
+        )
 
 
 def test_migrations_apply_once(db_path: Path) -> None:
@@ -43,11 +49,20 @@ def test_migrations_apply_once(db_path: Path) -> None:
         assert warehouse.migrate(con) == [int(f.name[:3]) for f in files]
         assert warehouse.migrate(con) == []
         assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (len(files),)
-        views = {r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_type = 'VIEW'"
-        ).fetchall()}
-    assert {"latest_articles", "articles_per_day", "duplicate_pairs", "quarantine_summary",
-            "run_history", "articles_by_language"} <= views
+        views = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_type = 'VIEW'"
+            ).fetchall()
+        }
+    assert {
+        "latest_articles",
+        "articles_per_day",
+        "duplicate_pairs",
+        "quarantine_summary",
+        "run_history",
+        "articles_by_language",
+    } <= views
 
 
 def test_second_load_of_the_same_input_adds_no_rows(db_path: Path) -> None:
@@ -61,7 +76,8 @@ def test_second_load_of_the_same_input_adds_no_rows(db_path: Path) -> None:
     assert after_first["articles"] == 5 and after_first["lsh_bands"] == 5 * 32
     with warehouse.connect(db_path, read_only=True) as con:
         assert con.execute("SELECT times_seen, run_id, last_run_id FROM quarantine").fetchall() == [
-            (2, "r1", "r2")]
+            (2, "r1", "r2")
+        ]
 
 
 def test_near_duplicate_is_found_across_runs_through_the_band_index(db_path: Path) -> None:
@@ -70,11 +86,10 @@ def test_near_duplicate_is_found_across_runs_through_the_band_index(db_path: Pat
     result = run(db_path, "r2", [make(edited(TEXTS[0]), key="seeds/edited.txt")])
     assert (result.new, result.duplicate_kinds) == (0, {"near": 1})
     with warehouse.connect(db_path, read_only=True) as con:
-        assert con.execute(
-            "SELECT kind, duplicate_id, duplicate_of, run_id FROM duplicates").fetchall() == [
-            ("near", "seeds/edited.txt", original.article_id, "r2")]
-        assert con.execute("SELECT original_uri FROM duplicate_pairs").fetchall() == [
-            ("seeds/original.txt",)]
+        assert con.execute("SELECT kind, duplicate_id, duplicate_of, run_id FROM duplicates").fetchall() == [
+            ("near", "seeds/edited.txt", original.article.article_id, "r2")
+        ]
+        assert con.execute("SELECT original_uri FROM duplicate_pairs").fetchall() == [("seeds/original.txt",)]
 
 
 def test_raw_documents_are_kept_compressed(db_path: Path) -> None:
@@ -82,13 +97,14 @@ def test_raw_documents_are_kept_compressed(db_path: Path) -> None:
     run(db_path, "r1", [article])
     with warehouse.connect(db_path, read_only=True) as con:
         import zlib
+
         [(body,)] = con.execute("SELECT body_zlib FROM raw_documents").fetchall()
     assert zlib.decompress(body).decode() == TEXTS[1]
 
 
 def test_a_failing_load_writes_nothing(db_path: Path) -> None:
     good = make(TEXTS[0], key="seeds/0.txt")
-    broken = replace(make(TEXTS[1], key="seeds/1.txt"), language_prob=2.0)  # violates CHECK
+    broken = make(TEXTS[1], key="seeds/1.txt", language_prob=2.0)  # violates CHECK
     with pytest.raises(duckdb.ConstraintException):
         run(db_path, "r1", [good, broken], [Quarantined("s", "x", "fetch", "empty")])
     assert set(counts(db_path).values()) == {0}
@@ -107,28 +123,34 @@ def test_copies_in_later_batches_of_one_transaction_are_duplicates(db_path: Path
     other = make(TEXTS[1], key="seeds/other.txt")
     exact = make(TEXTS[0], key="seeds/exact.txt")
     near = make(edited(TEXTS[1]), key="seeds/near.txt")
-    start_run(db_path, "r1", None, NOW)
     with warehouse.connect(db_path) as con:
+        start_run(con, "r1", None, NOW)
         # The lookups of a later batch run inside the same transaction, before its commit:
         # they must see the rows the earlier batches inserted.
-        result = load_batches(con, run_id="r1", batches=[[original], [other], [exact, near]],
-                              quarantined=[], sources=[Source("seeds", "/seeds")], now=NOW,
-                              near_threshold=0.7)
+        result = load_batches(
+            con,
+            run_id="r1",
+            batches=[[original], [other], [exact, near]],
+            quarantined=[],
+            sources=[Source("seeds", "/seeds")],
+            now=NOW,
+            near_threshold=0.7,
+        )
     assert (result.new, result.duplicate_kinds) == (2, {"content": 1, "near": 1})
     with warehouse.connect(db_path, read_only=True) as con:
-        assert con.execute("SELECT duplicate_id, duplicate_of, kind FROM duplicates "
-                           "ORDER BY duplicate_id").fetchall() == [
-            ("seeds/exact.txt", original.article_id, "content"),
-            ("seeds/near.txt", other.article_id, "near")]
+        assert con.execute(
+            "SELECT duplicate_id, duplicate_of, kind FROM duplicates ORDER BY duplicate_id"
+        ).fetchall() == [
+            ("seeds/exact.txt", original.article.article_id, "content"),
+            ("seeds/near.txt", other.article.article_id, "near"),
+        ]
     assert counts(db_path)["articles"] == 2
 
 
 def test_a_load_result_keeps_counts_and_only_the_first_new_articles() -> None:
-    article = replace(make(TEXTS[0], key="seeds/0.txt"), raw_body=b"body")
-    many = [replace(article, article_id=str(i), raw_uri=f"seeds/{i}.txt") for i in range(70)]
+    many = [make(TEXTS[0], key=f"seeds/{i}.txt", article_id=str(i)) for i in range(70)]
     result = LoadResult()
     result.add(Verdicts(many[:30], [], 2))
     result.add(Verdicts(many[30:], [], 1))
     assert (result.new, result.unchanged, result.languages) == (70, 3, {"fr": 70})
     assert [a.article_id for a in result.first_new] == [str(i) for i in range(ARTIFACT_ROWS)]
-    assert {a.raw_body for a in result.first_new} == {b""}  # bodies are in the warehouse

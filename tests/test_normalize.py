@@ -30,8 +30,10 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
         # a non-default port is part of the identity
         ("http://example.com:8080/x", "http://example.com:8080/x"),
         # heise's feed tags every link with wt_mc
-        ("http://www.heise.de/meldung/x-3088438.html?wt_mc=rss.beitrag.atom",
-         "http://www.heise.de/meldung/x-3088438.html"),
+        (
+            "http://www.heise.de/meldung/x-3088438.html?wt_mc=rss.beitrag.atom",
+            "http://www.heise.de/meldung/x-3088438.html",
+        ),
         # not http(s): no canonical URL
         ("ftp://example.com/file", None),
         ("javascript:alert(1)", None),

@@ -10,7 +10,7 @@ import duckdb
 
 HERE = Path(__file__).resolve().parent
 MIGRATIONS = HERE / "migrations"
-VIEWS = HERE / "views.sql"
+VIEWS = HERE / "views"  # read models, one a file, recreated on every migrate
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -53,5 +53,6 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             rollback(con)
             raise
         applied.append(version)
-    con.execute(VIEWS.read_text(encoding="utf-8"))
+    for view in sorted(VIEWS.glob("*.sql")):
+        con.execute(view.read_text(encoding="utf-8"))
     return applied

@@ -1,0 +1,115 @@
+"""Seed files: a folder's article files listed as jobs, then read one by one, guarded."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from tasks.decode import looks_binary
+from tasks.log import run_logger
+from tasks.records import FileJob, Quarantined, RawDocument, Source
+
+FILE_TYPES = {".txt": "text/plain", ".text": "text/plain", ".html": "text/html", ".htm": "text/html"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def list_folder(folder: Path, source: Source) -> list[FileJob]:
+    """Return the article files of a folder as jobs, sorted by path; none when there are none."""
+    jobs = []
+    root = folder.resolve()
+    for path in sorted(folder.rglob("*")):
+        media_type = FILE_TYPES.get(path.suffix.lower())
+        if media_type is None or (path.is_dir() and not path.is_symlink()):
+            continue  # not an article file (sources.toml, README.md, images...)
+        name = path.relative_to(folder).as_posix()
+        # Surrogate-escaped names cannot be stored as VARCHAR: show the bytes instead.
+        shown = os.fsencode(name).decode("utf-8", errors="backslashreplace")
+        key = f"{folder.name}/{_CONTROL.sub(_escaped, shown)}"
+        jobs.append(
+            FileJob(path, root, key, source.source_id, media_type, bad_name=key != f"{folder.name}/{name}")
+        )
+    return jobs
+
+
+def one_file(path: Path, source: Source) -> list[FileJob]:
+    """Return one file of a seed folder as the job list_folder would make, or none if it is no
+    article file."""
+    folder = Path(source.uri)
+    media_type = FILE_TYPES.get(path.suffix.lower())
+    if media_type is None or path.is_dir():
+        return []
+    key = f"{folder.name}/{path.relative_to(folder).as_posix()}"
+    return [FileJob(path, folder, key, source.source_id, media_type)]
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+def read_job(job: FileJob, *, now: datetime, max_bytes: int) -> RawDocument | Quarantined:
+    """Return the file as a raw document, or its quarantine record."""
+    reason, detail, body = read_file(job.path, job.root, max_bytes)
+    if not reason and job.bad_name:
+        reason, detail = "bad_file_name", "name not UTF-8 or with control characters"
+    if reason:
+        return Quarantined(job.source_id, job.key, "fetch", reason, detail)
+    return RawDocument(job.source_id, job.key, body, job.media_type, now)
+
+
+def read_jobs(
+    jobs: Iterable[FileJob], *, now: datetime, max_bytes: int
+) -> tuple[list[RawDocument], list[Quarantined]]:
+    """Return the files read as raw documents, and the files set aside, in job order."""
+    docs: list[RawDocument] = []
+    bad: list[Quarantined] = []
+    for job in jobs:
+        outcome = read_job(job, now=now, max_bytes=max_bytes)
+        if isinstance(outcome, RawDocument):
+            docs.append(outcome)
+        else:
+            bad.append(outcome)
+    return docs, bad
+
+
+def read_folder(
+    folder: Path, source: Source, *, now: datetime, max_bytes: int
+) -> tuple[list[RawDocument], list[Quarantined]]:
+    """Return the article files of a folder as raw documents, and the files set aside."""
+    return read_jobs(list_folder(folder, source), now=now, max_bytes=max_bytes)
+
+
+def read_file(path: Path, root: Path, max_bytes: int) -> tuple[str, str, bytes]:
+    """Return (reason, detail, body) for one file under root: a reason when it is set aside."""
+    real = path.resolve()
+    if not real.is_relative_to(root):
+        return "outside_folder", f"links to {real}", b""
+    try:
+        mode = real.stat().st_mode
+        if not stat.S_ISREG(mode):  # a FIFO or a device would block or never end
+            return "not_a_file", stat.filemode(mode), b""
+        with real.open("rb") as handle:
+            body = handle.read(max_bytes + 1)  # the file may grow after a stat
+    except OSError as exc:
+        return "unreadable", f"{type(exc).__name__}: {exc.strerror or exc}", b""
+    if len(body) > max_bytes:
+        return "too_large", f"more than {max_bytes} bytes", b""
+    if not body.strip():
+        return "empty", "no content", b""
+    if looks_binary(body[:8192]):
+        return "binary", "NUL bytes or a binary signature at the start", b""
+    return "", "", body
+
+
+@task(name="list-seeds", cache_policy=NO_CACHE)
+def list_seeds(source: Source, path: Path | None = None) -> list[FileJob]:
+    """Return the seed folder's article files as jobs, or only the file at path."""
+    jobs = one_file(path, source) if path is not None else list_folder(Path(source.uri), source)
+    run_logger().info("%d files to read from %s", len(jobs), path or source.uri)
+    return jobs

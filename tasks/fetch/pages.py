@@ -1,0 +1,61 @@
+"""Reading jobs: seed files from disk and article pages over HTTP, in job order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+from tasks.fetch.files import read_job
+from tasks.fetch.http import FetchError
+from tasks.fetch.polite import Fetcher
+from tasks.records import EntryMeta, FileJob, PageJob, Quarantined, RawDocument
+
+PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+Job = PageJob | FileJob
+
+
+def fetch_page(
+    fetcher: Fetcher,
+    url: str,
+    source_id: str,
+    *,
+    now: datetime,
+    entry: EntryMeta | None = None,
+) -> RawDocument | Quarantined:
+    """Return the fetched article page, or its quarantine record."""
+    try:
+        resp = fetcher.fetch(url, accept=PAGE_TYPES)
+    except FetchError as exc:
+        return Quarantined(source_id, url, "fetch", exc.reason, exc.detail)
+    media_type = "text/plain" if resp.media_type == "text/plain" else "text/html"
+    return RawDocument(source_id, url, resp.body, media_type, now, resp.charset, entry, resp.url)
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """What a fetch hands on: the documents read, and the jobs set aside."""
+
+    documents: list[RawDocument]
+    quarantined: list[Quarantined]
+
+
+def fetch_jobs(jobs: Sequence[Job], fetcher: Fetcher, *, now: datetime) -> Fetched:
+    """Return the documents read or fetched, in job order, and the jobs set aside."""
+
+    def one(job: Job) -> RawDocument | Quarantined:
+        if isinstance(job, FileJob):
+            return read_job(job, now=now, max_bytes=fetcher.policy.max_bytes)
+        return fetch_page(fetcher, job.url, job.source_id, now=now, entry=job.entry)
+
+    with ThreadPoolExecutor(max(1, fetcher.policy.workers)) as pool:
+        done = list(pool.map(one, jobs))
+    return Fetched(
+        [r for r in done if isinstance(r, RawDocument)], [r for r in done if isinstance(r, Quarantined)]
+    )
+
+
+def chunks(jobs: Sequence[Job], size: int) -> list[list[Job]]:
+    """Return the jobs in chunks of at most size, in order; none when there are no jobs."""
+    return [list(jobs[start : start + size]) for start in range(0, len(jobs), max(1, size))]

@@ -1,0 +1,132 @@
+"""Preparing: clean, detect language, normalize and sign each document of a batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+
+from tasks.clean import clean_document, repeated_by_source
+from tasks.dedup import minhash
+from tasks.language import detect_language
+from tasks.log import run_logger
+from tasks.normalize import to_article
+from tasks.pool import DocumentPool, Failed, can_fork_workers
+from tasks.records import Prepared, Quarantined, RawDocument
+
+
+@dataclass(frozen=True, slots=True)
+class PrepareConfig:
+    """What preparing one document needs besides the document: small enough to send each time."""
+
+    now: datetime
+    language_threshold: float
+    language_sample_chars: int
+    min_words: int
+    timeout: float  # seconds one document may take in a worker process
+    run_id: str
+
+
+def prepare_document(
+    raw: RawDocument, repeated: frozenset[str], config: PrepareConfig
+) -> Prepared | Quarantined:
+    """Return the signed article made from a raw document, or its quarantine record."""
+    cleaned = clean_document(raw, repeated)
+    if isinstance(cleaned, Quarantined):
+        return cleaned
+    guess = detect_language(
+        cleaned.text, threshold=config.language_threshold, sample_chars=config.language_sample_chars
+    )
+    article = to_article(cleaned, guess, now=config.now, min_words=config.min_words, run_id=config.run_id)
+    if isinstance(article, Quarantined):
+        return article
+    return Prepared(article, raw.body, raw.media_type, minhash(article.text))
+
+
+def _prepare_remote(job: tuple[RawDocument, frozenset[str], PrepareConfig]) -> Prepared | Quarantined:
+    result = prepare_document(*job)
+    # The caller still holds the body: sending it back would double the pipe traffic.
+    return replace(result, raw_body=b"") if isinstance(result, Prepared) else result
+
+
+@contextmanager
+def worker_pool(workers: int) -> Iterator[DocumentPool | None]:
+    """Hold the run's worker processes; None when preparing in process (0 workers, or a
+    daemonic process such as a Dask worker, which may not start children)."""
+    if workers <= 0 or not can_fork_workers():
+        yield None
+        return
+    # Workers fork from a server that has imported trafilatura, langdetect and numpy once.
+    with DocumentPool(workers, preload=[__name__]) as pool:
+        yield pool
+
+
+def prepare_all(
+    docs: Sequence[RawDocument], config: PrepareConfig, pool: DocumentPool | None
+) -> tuple[list[Prepared], list[Quarantined]]:
+    """Return a batch's articles in input order and the documents set aside, clean stage first."""
+    repeated = repeated_by_source(docs)
+    jobs = [(raw, repeated.get(raw.source_id, frozenset()), config) for raw in docs]
+    if pool is not None:
+        outcomes = pool.map(_prepare_remote, jobs, config.timeout)
+    else:
+        outcomes = [prepare_document(*job) for job in jobs]
+    articles: list[Prepared] = []
+    bad: list[Quarantined] = []
+    for raw, outcome in zip(docs, outcomes, strict=True):
+        if isinstance(outcome, Failed):
+            bad.append(
+                Quarantined(
+                    raw.source_id,
+                    raw.uri,
+                    "clean",
+                    f"extract_{outcome.reason}",
+                    f"{outcome.detail}; worker replaced",
+                )
+            )
+        elif isinstance(outcome, Quarantined):
+            bad.append(outcome)
+        else:
+            articles.append(replace(outcome, raw_body=raw.body))
+    # The serial stages set aside clean failures before normalize ones; keep that order.
+    bad.sort(key=lambda q: q.stage != "clean")
+    return articles, bad
+
+
+class Batch:
+    """Documents handed to a task as one value that Prefect does not walk and Dask does not
+    rebuild (Dask 2026.8 turns Prefect's `quote`, a namedtuple, into nested tuples)."""
+
+    __slots__ = ("docs",)
+
+    def __init__(self, docs: Sequence[RawDocument]) -> None:
+        self.docs = list(docs)
+
+
+@task(name="prepare", cache_policy=NO_CACHE)
+def prepare_batch(
+    batch: Batch, config: PrepareConfig, pool: DocumentPool | None
+) -> tuple[list[Prepared], list[Quarantined]]:
+    """Clean, detect language, normalize and sign a batch, across the pool's workers if given."""
+    docs = batch.docs
+    articles, bad = prepare_all(docs, config, pool)
+    how = "in process, no time limit" if pool is None else f"{pool.size} workers, {config.timeout:g} s limit"
+    run_logger().info(
+        "prepared %d articles from %d documents, %d set aside (%s)", len(articles), len(docs), len(bad), how
+    )
+    return articles, bad
+
+
+def task_runner(dask_address: str | None) -> TaskRunner[Any]:
+    """Return the flow's task runner: the Dask cluster at dask_address, else threads."""
+    if dask_address:
+        from prefect_dask.task_runners import DaskTaskRunner  # late: distributed is slow to import
+
+        return DaskTaskRunner(address=dask_address)
+    return ThreadPoolTaskRunner()

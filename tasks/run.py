@@ -1,0 +1,77 @@
+"""A run's warehouse bookends: open it (schema, ledger row, stored keys), close and publish it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import duckdb
+from prefect import runtime, task
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
+
+from tasks.fetch.feedhealth import FeedHealth, read_feed_health
+from tasks.records import Run
+from tasks.report import RunSummary
+from warehouse.ledger import finish_run, start_run
+from warehouse.writer import SLOT_WAIT_SECONDS, Warehouse, seed_writer, transient
+
+# Warehouse I/O faults (a lock, a full disk) may pass; bad data will not.
+_TIMEOUT = SLOT_WAIT_SECONDS + 600
+
+
+@task(
+    name="open-run",
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_jitter_factor=0.5,
+    retry_delay_seconds=exponential_backoff(backoff_factor=2),
+    retry_condition_fn=transient,
+    timeout_seconds=_TIMEOUT,
+)
+def open_run(store: Warehouse, run: Run) -> frozenset[str]:
+    """Apply the schema to the writer file, record the run as started; return the stored keys."""
+    with store.locked():
+        seed_writer(store.db, store.writer)
+        with store.connect() as con:
+            return start_run(con, run.run_id, str(runtime.flow_run.id or "") or None, run.now)
+
+
+@task(name="read-feed-health", cache_policy=NO_CACHE)
+def feed_state(store: Warehouse) -> dict[str, FeedHealth]:
+    """Return the stored health of every feed: validators, hashes, failures, back-off."""
+    # Under the lock: while another run writes the file, DuckDB refuses even a read-only open.
+    with store.locked(), store.connect(read_only=True) as con:
+        return read_feed_health(con)
+
+
+@task(
+    name="close-run",
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_jitter_factor=0.5,
+    retry_delay_seconds=exponential_backoff(backoff_factor=2),
+    retry_condition_fn=transient,
+    timeout_seconds=_TIMEOUT,
+)
+def close_run(store: Warehouse, run: Run, summary: RunSummary) -> None:
+    """Record the run's end with its summary, then publish the warehouse to its readers."""
+    with store.locked():
+        with store.connect() as con:
+            finish_run(con, run.run_id, "completed", datetime.now(UTC), summary.to_dict())
+        store.publish()
+
+
+def record_failure(store: Warehouse, run_id: str, reason: str) -> None:
+    """Record a failed or crashed run in the warehouse, when the run got as far as opening it."""
+    if not store.writer.exists():
+        return  # the run failed before it opened the warehouse: nothing to record
+    try:
+        # A short wait: a crashed run's own load thread may still hold the lock in this process.
+        with store.locked(timeout=60):
+            with store.connect() as con:
+                finish_run(con, run_id, "failed", datetime.now(UTC), {"error": reason})
+            store.publish()
+    except (duckdb.Error, OSError) as exc:  # TimeoutError included
+        # The warehouse itself may be what failed; the Prefect UI still shows the state.
+        logging.getLogger("newsflow").warning("could not record failed run: %s", exc)

@@ -1,0 +1,59 @@
+"""Fetch-layer helpers: a whole crawl of feeds and pages, as the flow's tasks run it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from tasks.fetch.feedhealth import FeedHealth
+from tasks.fetch.http import FetchPolicy
+from tasks.fetch.listing import list_feeds, settle_feeds
+from tasks.fetch.pages import fetch_jobs
+from tasks.fetch.polite import fetch_session
+from tasks.records import Quarantined, RawDocument, Source
+from tasks.settings import Settings
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def test_policy(**changes: object) -> FetchPolicy:
+    """The settings' fetch policy (the environment the root conftest sets), with changes."""
+    return replace(Settings().fetch_policy(), **changes)  # type: ignore[arg-type]
+
+
+test_policy.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
+@dataclass(frozen=True)
+class Crawl:
+    """What listing the feeds and fetching their pages gave."""
+
+    documents: list[RawDocument]
+    quarantined: list[Quarantined]
+    skipped_known: int
+    feed_health: list[FeedHealth]
+    feeds_unchanged: int
+    feeds_deferred: int
+
+
+def crawl(
+    policy: FetchPolicy,
+    feeds: list[Source],
+    pages: list[Source],
+    *,
+    known: frozenset[str] = frozenset(),
+    now: datetime = NOW,
+    health: dict[str, FeedHealth] | None = None,
+) -> Crawl:
+    """Return the feeds listed and every page fetched with one run's fetcher."""
+    with fetch_session(policy) as fetcher:
+        listing = list_feeds(fetcher, feeds, pages, known, now=now, health=health)
+        done = fetch_jobs(listing.jobs, fetcher, now=now)
+    return Crawl(
+        done.documents,
+        listing.quarantined + done.quarantined,
+        listing.skipped_known,
+        settle_feeds(listing, done.quarantined),
+        listing.feeds_unchanged,
+        listing.feeds_deferred,
+    )

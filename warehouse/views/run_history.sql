@@ -1,0 +1,7 @@
+CREATE OR REPLACE VIEW run_history AS
+SELECT run_id, flow_run_id, status, started_at, finished_at,
+       date_diff('millisecond', started_at, finished_at) / 1000.0 AS seconds,
+       documents, new_articles, unchanged, duplicates, quarantined,
+       counts ->> 'error' AS error
+FROM runs
+ORDER BY started_at DESC;
