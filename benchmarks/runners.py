@@ -42,10 +42,10 @@ def measure(limit: int, workers: int) -> dict[str, Any]:
     from prefect import flow
     from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
-    from tasks.prepare import Batch, PrepareConfig, prepare_batch
+    from tasks.prepare import Batch, prepare_batch, worker_pool
     from tasks.settings import Settings
 
-    config = PrepareConfig.of(Settings(), datetime(2024, 5, 1, tzinfo=UTC))
+    config = Settings().prepare_config(datetime(2024, 5, 1, tzinfo=UTC), "bench")
 
     @flow(name="bench-warm-up")
     def warm_up() -> None:
@@ -55,16 +55,17 @@ def measure(limit: int, workers: int) -> dict[str, Any]:
     def pool_in_task(limit: int) -> int:
         docs = _documents(limit)
         done = 0
-        for start in range(0, len(docs), BATCH):
-            future = prepare_batch.submit(Batch(docs[start : start + BATCH]), config, workers, 60.0)
-            done += len(future.result()[0])
+        with worker_pool(workers) as pool:
+            for start in range(0, len(docs), BATCH):
+                future = prepare_batch.submit(Batch(docs[start : start + BATCH]), config, pool)
+                done += len(future.result()[0])
         return done
 
     @flow(name="bench-process-pool-runner", task_runner=ProcessPoolTaskRunner(max_workers=workers))
     def process_runner(limit: int) -> int:
         docs = _documents(limit)
         futures = [
-            prepare_batch.submit(Batch(docs[start : start + CHUNK]), config, 0, 60.0)
+            prepare_batch.submit(Batch(docs[start : start + CHUNK]), config, None)
             for start in range(0, len(docs), CHUNK)
         ]
         return sum(len(f.result()[0]) for f in futures)

@@ -15,14 +15,22 @@ from typing import Any
 import duckdb
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 
 import warehouse
 from tasks.report import RunSummary
 from tasks.settings import Settings, prefect_defaults
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-console = Console()
+# Values and help are printed literally: Rich markup would eat "[brackets]" in data and defaults.
+app = typer.Typer(
+    no_args_is_help=True,
+    help=__doc__,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
 
 DbOption = typer.Option(
     None, "--db", help="Warehouse file [env NEWSFLOW_DB; default warehouse/newsflow.duckdb]."
@@ -33,6 +41,30 @@ class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    jsonl = "jsonl"  # one JSON object a line (NDJSON)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"newsflow {version('newsflow')}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(
+        False, "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Event-driven news ingestion: seeds, feeds and pages into a DuckDB warehouse, under Prefect."""
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print an error on stderr, literally, and return the exit to raise."""
+    errors.print(f"newsflow: {message}", markup=False, soft_wrap=True)
+    return typer.Exit(code)
 
 
 def _db(db: Path | None) -> Path:
@@ -43,8 +75,8 @@ def _db(db: Path | None) -> Path:
 def run(
     db: Path | None = DbOption,
     seeds: Path | None = typer.Option(None, help="Seed folder [env NEWSFLOW_SEEDS; default seeds/]."),
-    feed: list[str] = typer.Option([], "--feed", help="Feed URL to ingest; repeatable."),
-    url: list[str] = typer.Option([], "--url", help="Article page URL to ingest; repeatable."),
+    feed: list[str] = typer.Option([], "--feed", metavar="URL", help="Feed URL to ingest; repeatable."),
+    url: list[str] = typer.Option([], "--url", metavar="URL", help="Article page URL to ingest; repeatable."),
     config: Path | None = typer.Option(None, help="sources.toml [default <seeds>/sources.toml]."),
 ) -> None:
     """Run the ingest flow once on the configured sources and print its summary."""
@@ -65,8 +97,7 @@ def run(
         else:
             summary = ingest(**params)
     except Exception as exc:  # the flow's logs above hold the traceback; say it in one line
-        console.print(f"[red]run failed:[/red] {failure_message(exc)}", soft_wrap=True)
-        raise typer.Exit(1) from exc
+        raise fail(f"run failed: {failure_message(exc)}") from exc
     _print_summary(summary)
 
 
@@ -89,34 +120,41 @@ def failure_message(exc: BaseException) -> str:
 def _print_summary(summary: RunSummary) -> None:
     counts = summary.to_dict()
     table = Table(title="newsflow run", show_header=True)
-    totals = ("documents", "skipped_known", "new", "unchanged", "duplicates", "quarantined")
+    totals = ("discovered", "new", "duplicates", "unchanged", "quarantined", "deferred")
     for key in totals:
         table.add_column(key, justify="right")
     table.add_row(*(str(counts[k]) for k in totals))
     console.print(table)
-    for key in ("languages", "duplicate_kinds", "quarantine_reasons"):
+    for key in ("languages", "duplicate_kinds", "quarantine_reasons", "deferred_reasons"):
         if counts[key]:
-            console.print(f"{key}: " + ", ".join(f"{k}={v}" for k, v in counts[key].items()))
+            line = f"{key}: " + ", ".join(f"{k}={v}" for k, v in counts[key].items())
+            console.print(line, markup=False, soft_wrap=True)
 
 
 @app.command()
 def query(
-    sql: str = typer.Argument(..., help="SQL to run against the warehouse (read-only)."),
+    sql: str = typer.Argument(
+        "-", help="SQL to run against the warehouse (read-only); - or nothing reads it from stdin."
+    ),
+    file: Path | None = typer.Option(None, "--file", "-f", help="Read the SQL from this file."),
     db: Path | None = DbOption,
     format: Format = typer.Option(Format.table, "--format", help="Output format."),
 ) -> None:
     """Run a read-only SQL query on the warehouse and print the result."""
     path = _db(db)
     if not path.exists():
-        raise typer.BadParameter(f"no warehouse at {path}: run `newsflow run` first", param_hint="--db")
+        raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
+    if file is not None:
+        sql = file.read_text(encoding="utf-8")
+    elif sql == "-":
+        sql = sys.stdin.read()
     try:
         with warehouse.connect(path, read_only=True) as con:
             cursor = con.execute(sql)
             columns = [d[0] for d in cursor.description or []]
             rows = cursor.fetchall()
     except duckdb.Error as exc:
-        console.print(f"[red]query failed:[/red] {exc}")
-        raise typer.Exit(1) from exc
+        raise fail(f"query failed: {exc}") from exc
     _print_rows(columns, rows, format)
 
 
@@ -126,28 +164,39 @@ def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: Format) ->
         writer.writerow(columns)
         writer.writerows(rows)
     elif fmt is Format.json:
-        print(
-            json.dumps(
-                [dict(zip(columns, r, strict=True)) for r in rows], default=str, ensure_ascii=False, indent=1
-            )
-        )
+        records = [dict(zip(columns, r, strict=True)) for r in rows]
+        print(json.dumps(records, default=str, ensure_ascii=False, indent=1))
+    elif fmt is Format.jsonl:
+        for r in rows:
+            print(json.dumps(dict(zip(columns, r, strict=True)), default=str, ensure_ascii=False))
     else:
-        table = Table(*columns)
-        for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
-        console.print(table)
+        console.print(_table(columns, rows))
+        console.print(f"{len(rows)} row{'s' if len(rows) != 1 else ''}", markup=False)
 
 
+def _table(columns: list[str], rows: list[tuple[Any, ...]]) -> Table:
+    """Return rows as a table of literal text; long values are cut with an ellipsis, as the
+    DuckDB CLI does, instead of wrapping a column into one word a line."""
+    table = Table(
+        *(Column(header=Text(c), overflow="ellipsis", no_wrap=True, max_width=60) for c in columns),
+        highlight=False,
+    )
+    for row in rows:
+        table.add_row(*(Text("NULL" if v is None else str(v)) for v in row))
+    return table
+
+
+# Each a view in warehouse/views/: what `stats` prints, titled.
 STATS = {
-    "articles by source": "SELECT s.kind, s.uri, count(a.article_id) AS articles FROM sources s "
-    "LEFT JOIN articles a USING (source_id) GROUP BY ALL ORDER BY articles DESC",
+    "articles by source": "SELECT * FROM articles_by_source",
     "articles by language": "SELECT language, articles, avg_prob FROM articles_by_language",
     "duplicates by kind": "SELECT kind, count(*) AS n FROM duplicates GROUP BY kind ORDER BY n DESC",
     "quarantine by reason": "SELECT stage, reason, items, times_seen FROM quarantine_summary",
+    "deferred to a later run": "SELECT reason, items, most_times_deferred, oldest FROM deferred_summary",
     "feed health": "SELECT feed_uri, last_success_at, consecutive_failures, last_error, "
     "next_attempt_at FROM feed_health ORDER BY consecutive_failures DESC, feed_uri",
-    "last runs": "SELECT run_id, status, started_at, seconds, documents, new_articles, unchanged, "
-    "duplicates, quarantined FROM run_history LIMIT 5",
+    "last runs": "SELECT run_id, status, started_at, seconds, discovered, new_articles, duplicates, "
+    "unchanged, quarantined, deferred FROM run_history LIMIT 5",
 }
 
 
@@ -156,12 +205,12 @@ def stats(db: Path | None = DbOption) -> None:
     """Print counts by source, language, duplicate kind, quarantine reason, and the last runs."""
     path = _db(db)
     if not path.exists():
-        raise typer.BadParameter(f"no warehouse at {path}: run `newsflow run` first", param_hint="--db")
+        raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
     with warehouse.connect(path, read_only=True) as con:
         for title, sql in STATS.items():
             cursor = con.execute(sql)
-            console.rule(title)
-            _print_rows([d[0] for d in cursor.description or []], cursor.fetchall(), Format.table)
+            console.rule(Text(title))
+            console.print(_table([d[0] for d in cursor.description or []], cursor.fetchall()))
 
 
 def _require_server() -> None:
@@ -169,11 +218,11 @@ def _require_server() -> None:
     from prefect.settings import get_current_settings
 
     if not get_current_settings().api.url:
-        console.print(
-            "[red]no Prefect server configured.[/red] Start one with `prefect server start` "
-            "and run `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`."
+        raise fail(
+            "no Prefect server configured. Start one with `prefect server start` "
+            "and run `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`.",
+            2,
         )
-        raise typer.Exit(2)
 
 
 @app.command()
@@ -198,7 +247,7 @@ def watch(
     _require_server()
     target = folder or Settings().seeds
     if target is None or not target.is_dir():
-        raise typer.BadParameter(f"no folder at {target}", param_hint="FOLDER")
+        raise fail(f"no folder at {target}", 2)
     from prefect.events.worker import EventsWorker
 
     from flows.events import emit_source_updated

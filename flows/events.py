@@ -8,6 +8,7 @@ from typing import Any
 from prefect.events import emit_event
 
 from tasks.report import RunSummary
+from tasks.sources import is_url
 
 SOURCE_UPDATED = "newsflow.source.updated"
 RUN_COMPLETED = "newsflow.run.completed"
@@ -16,7 +17,7 @@ RUN_FAILED = "newsflow.run.failed"
 
 def source_resource(source: str | Path) -> dict[str, str]:
     """Return the event resource naming one source: a file (as a file:// URI) or a URL."""
-    if isinstance(source, Path) or not source.startswith(("http://", "https://")):
+    if isinstance(source, Path) or not is_url(source):
         path = Path(source).absolute()
         return {
             "prefect.resource.id": path.as_uri(),
@@ -27,10 +28,9 @@ def source_resource(source: str | Path) -> dict[str, str]:
 
 
 def is_spike(summary: RunSummary, share: float) -> bool:
-    """Return True when the run quarantined at least `share` of its documents (and at least 3)."""
+    """Return True when the run quarantined at least `share` of the items it found (and at least 3)."""
     quarantined = summary.quarantined
-    seen = summary.documents + quarantined
-    return quarantined >= 3 and quarantined >= share * max(seen, 1)
+    return quarantined >= 3 and quarantined >= share * max(summary.discovered, 1)
 
 
 def run_event(

@@ -12,13 +12,13 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from flows.events import emit_run_completed, emit_run_failed
 from tasks.fetch import list_web
 from tasks.fetch.files import list_seeds
-from tasks.fetch.listing import Listing, settle_feeds
+from tasks.fetch.listing import Listing
 from tasks.fetch.polite import fetch_session
 from tasks.load import SetAside, load
 from tasks.prepare import task_runner, worker_pool
 from tasks.records import Run
 from tasks.report import RunSummary, article_rows, summary_markdown
-from tasks.run import close_run, feed_state, open_run, record_failure
+from tasks.run import close_run, open_run, record_failure
 from tasks.settings import Settings
 from tasks.sources import choose_sources
 from tasks.staging import staging_area
@@ -54,7 +54,7 @@ def ingest(
     run = Run(str(runtime.flow_run.id or uuid.uuid4()), datetime.now(UTC))
     store = Warehouse(settings.db)
     plan, one_file = choose_sources(settings.seeds, settings.sources_file(), feeds or [], urls or [], source)
-    known = open_run(store, run)
+    opened = open_run(store, run, plan.all())
 
     with (
         staging_area(settings.db, run.run_id) as folder,
@@ -63,29 +63,16 @@ def ingest(
         task_runner(settings.dask_address) as runner,
     ):
         files = list_seeds(plan.seeds, one_file) if plan.seeds else []
-        listing = (
-            list_web(as_is(fetcher), plan, as_is(known), as_is(feed_state(store)), run.now)
-            if plan.feeds or plan.pages
-            else Listing()
-        )
+        listing = list_web(as_is(fetcher), plan, as_is(opened), run.now) if plan.web() else Listing()
         engine = Engine(fetcher, pool, runner, settings.batch_size)
         prepare = settings.prepare_config(run.now, run.run_id)
         streamed = stream_to_staging([*files, *listing.jobs], engine, prepare, folder)
-        quarantined = listing.quarantined + streamed.fetch_faults + streamed.dropped
-        aside = SetAside(plan.all(), quarantined, settle_feeds(listing, streamed.fetch_faults))
+        aside = SetAside.of(plan.all(), opened, listing, streamed)
         result = load(store, run, folder, as_is(aside), settings.near_threshold)
 
-    summary = RunSummary.of(
-        documents=streamed.documents,
-        skipped_known=listing.skipped_known,
-        feeds_unchanged=listing.feeds_unchanged,
-        feeds_deferred=listing.feeds_deferred,
-        new=result.new,
-        unchanged=result.unchanged,
-        languages=result.languages,
-        duplicate_kinds=result.duplicate_kinds,
-        quarantined=quarantined,
-    )
+    summary = RunSummary.of(files=len(files), listing=listing, streamed=streamed, result=result)
+    if summary.unaccounted:
+        get_run_logger().error("%d items reached no recorded outcome: %s", summary.unaccounted, summary)
     close_run(store, run, summary)
     create_markdown_artifact(
         summary_markdown(summary, run.run_id),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -16,13 +17,18 @@ from prefect.cache_policies import NO_CACHE
 
 import warehouse
 from tasks.dedup import Known, Verdicts, as_mapping, band_hashes, classify, index_candidates
+from tasks.deferred import write_deferred
 from tasks.fetch.feedhealth import FeedHealth, write_feed_health
+from tasks.fetch.listing import Listing, Opened
 from tasks.log import run_logger
-from tasks.records import Article, Duplicate, Prepared, Quarantined, Run, Source
+from tasks.records import Article, Deferred, Duplicate, Prepared, Quarantined, Run, Source
 from tasks.report import ARTIFACT_ROWS
 from tasks.staging import ARTICLE_SCHEMA as SCHEMA_ARTICLES
 from tasks.staging import article_columns, read_batch, staged_batches
 from warehouse.writer import Warehouse, transient
+
+if TYPE_CHECKING:
+    from tasks.stream import Streamed
 
 LOOKUP_CHUNK = 2000  # articles per warehouse lookup: bounds the size of one IN-join
 
@@ -265,6 +271,8 @@ def load_batches(
     now: datetime,
     near_threshold: float,
     feed_health: Sequence[FeedHealth] = (),
+    deferred: Sequence[Deferred] = (),
+    taken: Collection[str] = (),
 ) -> LoadResult:
     """Deduplicate and write a run's batches, taken one at a time, in a single transaction;
     return what was added."""
@@ -283,6 +291,7 @@ def load_batches(
                 result.add(verdicts)
         write_quarantine(con, quarantined, run_id, now)
         write_feed_health(con, feed_health)
+        write_deferred(con, deferred, taken, run_id=run_id, now=now)
         con.execute("COMMIT")
     except BaseException:
         warehouse.rollback(con)
@@ -297,6 +306,19 @@ class SetAside:
     sources: list[Source]
     quarantined: list[Quarantined]
     feed_health: list[FeedHealth]
+    deferred: list[Deferred]  # left for a later run
+    taken: frozenset[str]  # the waiting items this run took: forgotten unless deferred again
+
+    @classmethod
+    def of(cls, sources: list[Source], opened: Opened, listing: Listing, streamed: Streamed) -> SetAside:
+        """Return what a run's listing and stream set aside or left for later."""
+        return cls(
+            sources=sources,
+            quarantined=listing.feed_faults + listing.item_faults + streamed.fetch_faults + streamed.dropped,
+            feed_health=listing.feed_health,
+            deferred=listing.deferred + streamed.deferred,
+            taken=frozenset(d.uri for d in opened.waiting),
+        )
 
 
 @task(
@@ -322,6 +344,8 @@ def load(store: Warehouse, run: Run, staging: Path, aside: SetAside, near_thresh
             now=run.now,
             near_threshold=near_threshold,
             feed_health=aside.feed_health,
+            deferred=aside.deferred,
+            taken=aside.taken,
         )
     run_logger().info(
         "loaded %d new articles from %d staged batches; duplicates %s; %d unchanged; %d quarantined",

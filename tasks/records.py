@@ -151,6 +151,17 @@ class Duplicate:
 
 
 @dataclass(frozen=True, slots=True)
+class Deferred:
+    """An item left for a later run, with why, and its feed entry so it is fetched as listed."""
+
+    source_id: str
+    uri: str
+    reason: str  # 'entry_cap', or a fetch fault that may pass later (retry_later, http_503, ...)
+    detail: str = ""
+    entry: EntryMeta | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Quarantined:
     """Input set aside with a reason, instead of crashing the run or being lost."""
 

@@ -5,62 +5,80 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tasks.records import Article, Quarantined
+from tasks.records import Article
+
+if TYPE_CHECKING:
+    from tasks.fetch.listing import Listing
+    from tasks.load import LoadResult
+    from tasks.stream import Streamed
 
 ARTIFACT_ROWS = 50
 
 
 @dataclass(frozen=True, slots=True)
 class RunSummary:
-    """What one run did: totals, then by language (of the new articles), duplicate kind and
-    quarantine stage:reason."""
+    """What one run did with every item it found (each ends new, duplicate, unchanged,
+    quarantined or deferred), then by language, duplicate kind, reason and feed."""
 
-    documents: int
-    skipped_known: int
-    feeds_unchanged: int
-    feeds_deferred: int
+    discovered: int  # seed files, feed entries, listed pages, and items waiting from earlier runs
     new: int
-    unchanged: int
     duplicates: int
-    quarantined: int
-    languages: dict[str, int]
+    unchanged: int  # stored already: not fetched again, or fetched and found the same
+    quarantined: int  # items set aside, with stage and reason
+    deferred: int  # items left for a later run, with a reason
+    documents: int  # documents read or fetched
+    skipped_known: int  # of unchanged: URLs stored already, so not fetched
+    feed_faults: int  # feeds (not items) set aside: unreachable, malformed
+    feeds_unchanged: int  # answered 304 or sent the body of last time
+    feeds_deferred: int  # backed off after failures: not asked this run
+    languages: dict[str, int]  # of the new articles
     duplicate_kinds: dict[str, int]
-    quarantine_reasons: dict[str, int]
+    quarantine_reasons: dict[str, int]  # stage:reason, items and feeds
+    deferred_reasons: dict[str, int]
+    feeds: dict[str, str]  # feed URI -> new | unchanged | deferred | failed
 
     @classmethod
-    def of(
-        cls,
-        *,
-        documents: int,
-        skipped_known: int,
-        feeds_unchanged: int,
-        feeds_deferred: int,
-        new: int,
-        unchanged: int,
-        languages: Mapping[str, int],
-        duplicate_kinds: Mapping[str, int],
-        quarantined: Sequence[Quarantined],
-    ) -> RunSummary:
-        """Return the summary of these counts, each breakdown sorted by count."""
+    def of(cls, *, files: int, listing: Listing, streamed: Streamed, result: LoadResult) -> RunSummary:
+        """Return the summary of a run's listing, stream and load."""
+        items_aside = listing.item_faults + streamed.fetch_faults + streamed.dropped
+        waiting = listing.deferred + streamed.deferred
+        feeds = Counter(listing.feeds.values())
         return cls(
-            documents=documents,
-            skipped_known=skipped_known,
-            feeds_unchanged=feeds_unchanged,
-            feeds_deferred=feeds_deferred,
-            new=new,
-            unchanged=unchanged,
-            duplicates=sum(duplicate_kinds.values()),
-            quarantined=len(quarantined),
-            languages=dict(Counter(languages).most_common()),
-            duplicate_kinds=dict(Counter(duplicate_kinds).most_common()),
-            quarantine_reasons=dict(Counter(f"{q.stage}:{q.reason}" for q in quarantined).most_common()),
+            discovered=files + listing.discovered,
+            new=result.new,
+            duplicates=result.duplicates,
+            unchanged=result.unchanged + listing.skipped_known,
+            quarantined=len(items_aside),
+            deferred=len(waiting),
+            documents=streamed.documents,
+            skipped_known=listing.skipped_known,
+            feed_faults=len(listing.feed_faults),
+            feeds_unchanged=feeds["unchanged"],
+            feeds_deferred=feeds["deferred"],
+            languages=_by_count(result.languages),
+            duplicate_kinds=_by_count(result.duplicate_kinds),
+            quarantine_reasons=_by_count(
+                Counter(f"{q.stage}:{q.reason}" for q in [*listing.feed_faults, *items_aside])
+            ),
+            deferred_reasons=_by_count(Counter(d.reason for d in waiting)),
+            feeds=dict(listing.feeds),
         )
+
+    @property
+    def unaccounted(self) -> int:
+        """Return the items found that reached no outcome: 0, or a bug."""
+        outcomes = self.new + self.duplicates + self.unchanged + self.quarantined + self.deferred
+        return self.discovered - outcomes
 
     def to_dict(self) -> dict[str, Any]:
         """Return the summary as plain JSON-ready values (runs.counts, event payloads)."""
         return asdict(self)
+
+
+def _by_count(counts: Mapping[str, int]) -> dict[str, int]:
+    return dict(Counter(counts).most_common())
 
 
 def summary_markdown(summary: RunSummary, run_id: str) -> str:
@@ -68,15 +86,20 @@ def summary_markdown(summary: RunSummary, run_id: str) -> str:
     lines = [
         f"# newsflow run `{run_id}`",
         "",
-        "| documents | already stored | new | unchanged | duplicates | quarantined |",
+        "| found | new | duplicates | unchanged | quarantined | deferred |",
         "|---:|---:|---:|---:|---:|---:|",
-        f"| {summary.documents} | {summary.skipped_known} | {summary.new} "
-        f"| {summary.unchanged} | {summary.duplicates} | {summary.quarantined} |",
+        f"| {summary.discovered} | {summary.new} | {summary.duplicates} | {summary.unchanged} "
+        f"| {summary.quarantined} | {summary.deferred} |",
+        "",
+        f"{summary.documents} documents read or fetched; {summary.skipped_known} URLs stored "
+        f"already, not fetched; {summary.feed_faults} feeds set aside.",
     ]
     for title, counts in (
         ("Languages", summary.languages),
         ("Duplicates by kind", summary.duplicate_kinds),
         ("Quarantine by stage:reason", summary.quarantine_reasons),
+        ("Deferred to a later run, by reason", summary.deferred_reasons),
+        ("Feeds", summary.feeds),
     ):
         lines += ["", f"## {title}", ""]
         lines += [f"- `{name}`: {count}" for name, count in counts.items()] or ["- none"]

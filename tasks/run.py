@@ -10,8 +10,10 @@ from prefect import runtime, task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
-from tasks.fetch.feedhealth import FeedHealth, read_feed_health
-from tasks.records import Run
+from tasks.deferred import read_deferred
+from tasks.fetch.feedhealth import read_feed_health
+from tasks.fetch.listing import Opened
+from tasks.records import Run, Source
 from tasks.report import RunSummary
 from warehouse.ledger import finish_run, start_run
 from warehouse.writer import SLOT_WAIT_SECONDS, Warehouse, seed_writer, transient
@@ -29,20 +31,15 @@ _TIMEOUT = SLOT_WAIT_SECONDS + 600
     retry_condition_fn=transient,
     timeout_seconds=_TIMEOUT,
 )
-def open_run(store: Warehouse, run: Run) -> frozenset[str]:
-    """Apply the schema to the writer file, record the run as started; return the stored keys."""
+def open_run(store: Warehouse, run: Run, sources: list[Source]) -> Opened:
+    """Apply the schema to the writer file and record the run as started; return what the
+    warehouse holds that the run needs before it fetches."""
     with store.locked():
         seed_writer(store.db, store.writer)
         with store.connect() as con:
-            return start_run(con, run.run_id, str(runtime.flow_run.id or "") or None, run.now)
-
-
-@task(name="read-feed-health", cache_policy=NO_CACHE)
-def feed_state(store: Warehouse) -> dict[str, FeedHealth]:
-    """Return the stored health of every feed: validators, hashes, failures, back-off."""
-    # Under the lock: while another run writes the file, DuckDB refuses even a read-only open.
-    with store.locked(), store.connect(read_only=True) as con:
-        return read_feed_health(con)
+            known = start_run(con, run.run_id, str(runtime.flow_run.id or "") or None, run.now)
+            waiting = read_deferred(con, [s.source_id for s in sources])
+            return Opened(known, read_feed_health(con), waiting)
 
 
 @task(

@@ -38,7 +38,11 @@ class Settings(BaseSettings):
     )
     http_timeout: float = Field(15.0, description="Connect/read timeout per request, seconds.")
     max_bytes: int = Field(10 * 1024 * 1024, description="Largest document body accepted, bytes (decoded).")
-    max_entries_per_feed: int = Field(500, description="Feed entries kept per feed and run.")
+    max_entries_per_feed: int = Field(
+        500,
+        description="New feed entries (and page URLs) taken per source and run; the rest are "
+        "deferred to the next run, never dropped.",
+    )
     fetch_workers: int = Field(8, description="Concurrent HTTP fetches.")
     batch_size: int = Field(
         default_factory=lambda: default_batch_size(usable_cpus(), total_memory()),

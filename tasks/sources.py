@@ -22,6 +22,10 @@ class SourcePlan:
     feeds: list[Source]
     pages: list[Source]
 
+    def web(self) -> bool:
+        """Return True when the plan reads feeds or pages."""
+        return bool(self.feeds or self.pages)
+
     def all(self) -> list[Source]:
         return ([self.seeds] if self.seeds else []) + self.feeds + self.pages
 
@@ -54,6 +58,11 @@ def plan_sources(
     )
 
 
+def is_url(source: str) -> bool:
+    """Return True when a source parameter names a URL (a feed or page), not a file."""
+    return source.startswith(("http://", "https://"))
+
+
 def source_path(source: str, seeds: Path | None) -> Path:
     """Return the file a source parameter names: a path, a file:// URI, relative to the seeds."""
     if source.startswith("file://"):
@@ -71,7 +80,7 @@ def plan_one(source: str, seeds: Path | None, sources_file: Path | None) -> tupl
     seeds folder belongs to it (same source and keys as a full run); any other file belongs to
     its own folder.
     """
-    if source.startswith(("http://", "https://")):
+    if is_url(source):
         listed_feeds = read_sources_file(sources_file)[0] if sources_file else []
         if source in listed_feeds:
             return SourcePlan(None, [Source("feed", source)], []), None

@@ -18,7 +18,7 @@ from tasks.fetch.pages import Fetched, Job, chunks
 from tasks.fetch.polite import Fetcher
 from tasks.pool import DocumentPool
 from tasks.prepare import Batch, PrepareConfig, prepare_batch
-from tasks.records import Quarantined
+from tasks.records import Deferred, Quarantined
 from tasks.staging import stage_batch
 
 T = TypeVar("T")
@@ -35,6 +35,7 @@ class Streamed:
 
     documents: int = 0
     fetch_faults: list[Quarantined] = field(default_factory=list)
+    deferred: list[Deferred] = field(default_factory=list)  # fetch faults that may pass later
     dropped: list[Quarantined] = field(default_factory=list)
 
 
@@ -74,6 +75,7 @@ def stream_to_staging(jobs: Sequence[Job], engine: Engine, config: PrepareConfig
         stage_batch(folder / f"{index:06d}.arrow", as_is(articles))
         streamed.documents += len(fetched.documents)
         streamed.fetch_faults += fetched.quarantined
+        streamed.deferred += fetched.deferred
         streamed.dropped += dropped
         # Prefect's futures and states hold task results in reference cycles, which only
         # the cycle collector frees: left to it, a run keeps most of its batches' bodies.

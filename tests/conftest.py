@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -11,6 +12,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from tasks.report import RunSummary
+
     from .prefect_server import PrefectServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,3 +73,23 @@ def fetch_reaches_the_test_server(monkeypatch: pytest.MonkeyPatch) -> None:
     # pytest-httpserver answers 500 to an unregistered /robots.txt (= robots_unavailable);
     # robots.txt handling is tested in test_hostile.py with an explicit policy.
     monkeypatch.setenv("NEWSFLOW_OBEY_ROBOTS", "false")
+
+
+def accounted(summary: RunSummary) -> RunSummary:
+    """Check the accounting rule on a run: every item it found reached exactly one outcome."""
+    outcomes = summary.new + summary.duplicates + summary.unchanged + summary.quarantined + summary.deferred
+    assert summary.discovered == outcomes, f"found {summary.discovered}, outcomes {outcomes}: {summary}"
+    return summary
+
+
+def runs_accounted(db: Path) -> None:
+    """Check the accounting rule on every completed run a warehouse file records."""
+    import warehouse
+
+    with warehouse.connect(db, read_only=True) as con:
+        rows = con.execute("SELECT counts FROM runs WHERE status = 'completed'").fetchall()
+    assert rows, "no completed run"
+    for (counts,) in rows:
+        c = json.loads(counts)
+        outcomes = c["new"] + c["duplicates"] + c["unchanged"] + c["quarantined"] + c["deferred"]
+        assert c["discovered"] == outcomes, c

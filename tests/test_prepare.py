@@ -17,6 +17,7 @@ from tasks.normalize import to_article
 from tasks.pool import DocumentPool, Failed
 from tasks.prepare import PrepareConfig, prepare_all, worker_pool
 from tasks.records import Article, Prepared, Quarantined, RawDocument, Source
+from tests.conftest import accounted
 
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
 CONFIG = PrepareConfig(NOW, 0.80, 2000, 25, timeout=60.0, run_id="r0")
@@ -144,7 +145,7 @@ def test_the_flow_runs_its_batches_on_a_dask_cluster(
     ) as cluster:
         # Only the setting changes: the flow itself picks the cluster up.
         monkeypatch.setenv("NEWSFLOW_DASK_ADDRESS", cluster.scheduler_address)
-        summary = ingest(db=str(db_path), seeds=str(seed_dir))
+        summary = accounted(ingest(db=str(db_path), seeds=str(seed_dir)))
         with distributed.Client(cluster) as client:
             ran = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
     assert (summary.new, summary.languages) == (5, {"fr": 5})

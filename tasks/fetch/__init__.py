@@ -7,8 +7,7 @@ from datetime import datetime
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tasks.fetch.feedhealth import FeedHealth
-from tasks.fetch.listing import Listing, list_feeds
+from tasks.fetch.listing import Listing, Opened, list_feeds
 from tasks.fetch.pages import Fetched, Job, fetch_jobs
 from tasks.fetch.polite import Fetcher
 from tasks.log import run_logger
@@ -16,15 +15,10 @@ from tasks.sources import SourcePlan
 
 
 @task(name="list-feeds", cache_policy=NO_CACHE, timeout_seconds=3600)
-def list_web(
-    fetcher: Fetcher,
-    plan: SourcePlan,
-    known: frozenset[str],
-    health: dict[str, FeedHealth],
-    now: datetime,
-) -> Listing:
-    """Fetch the plan's due feeds; return their new entries and its pages as jobs."""
-    return list_feeds(fetcher, plan.feeds, plan.pages, known, now=now, health=health)
+def list_web(fetcher: Fetcher, plan: SourcePlan, opened: Opened, now: datetime) -> Listing:
+    """Fetch the plan's due feeds; return their new entries, its pages and the items earlier
+    runs left waiting, as jobs."""
+    return list_feeds(fetcher, plan, opened.known, now=now, health=opened.feed_health, waiting=opened.waiting)
 
 
 # No task timeout: the flow submits this to a thread, which Prefect cannot interrupt; every
@@ -33,5 +27,10 @@ def list_web(
 def fetch_chunk(fetcher: Fetcher, jobs: list[Job], now: datetime) -> Fetched:
     """Read a chunk's seed files and fetch its pages with the run's fetcher."""
     fetched = fetch_jobs(jobs, fetcher, now=now)
-    run_logger().info("%d documents, %d set aside", len(fetched.documents), len(fetched.quarantined))
+    run_logger().info(
+        "%d documents, %d set aside, %d left for the next run",
+        len(fetched.documents),
+        len(fetched.quarantined),
+        len(fetched.deferred),
+    )
     return fetched

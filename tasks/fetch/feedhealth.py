@@ -100,16 +100,6 @@ class FeedHealth:
             next_attempt_at=now + timedelta(seconds=wait),
         )
 
-    def keep_validators_of(self, old: FeedHealth) -> FeedHealth:
-        """Return this state with old's validators: the feed's entries must be listed again."""
-        return dataclasses.replace(
-            self,
-            etag=old.etag,
-            last_modified=old.last_modified,
-            body_hash=old.body_hash,
-            last_full_fetch_at=old.last_full_fetch_at,
-        )
-
 
 def read_feed_health(con: duckdb.DuckDBPyConnection) -> dict[str, FeedHealth]:
     """Return every stored feed's state by feed URI; empty before the first run."""

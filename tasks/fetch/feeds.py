@@ -33,15 +33,14 @@ class FeedRejected(FetchError):
     """A feed document was refused before or while parsing."""
 
 
-def parse_feed(
-    body: bytes, url: str, *, max_entries: int, media_type: str = ""
-) -> tuple[list[EntryMeta], str | None]:
-    """Return a feed's entries and its fault when it was malformed but salvageable."""
+def parse_feed(body: bytes, url: str, *, media_type: str = "") -> tuple[list[EntryMeta], str | None]:
+    """Return all of a feed's entries (its size is capped by the fetch) and its fault when it
+    was malformed but salvageable; what a run takes of them is the listing's choice."""
     if _declares_entities(body):
         # feedparser's loose parser expands internal entities itself: a billion-laughs risk.
         raise FeedRejected("entity_declaration", "feed declares a DTD or entities")
     if body.lstrip()[:1] == b"{":
-        return _json_feed(body, url, max_entries), None
+        return _json_feed(body, url), None
     headers = {"content-location": url, "content-type": media_type or "application/xml"}
     parsed = feedparser.parse(body, response_headers=headers)
     error = parsed.get("bozo_exception")
@@ -52,7 +51,7 @@ def parse_feed(
             raise FeedRejected("not_a_feed", fault or "no RSS, Atom or RDF root element")
         raise FeedRejected("empty_feed", fault or "no entries")
     base = parsed.get("href") or url
-    return [_entry(e, base) for e in parsed.entries[:max_entries]], fault
+    return [_entry(e, base) for e in parsed.entries], fault
 
 
 def _declares_entities(body: bytes) -> bool:
@@ -65,7 +64,7 @@ def _declares_entities(body: bytes) -> bool:
     return False
 
 
-def _json_feed(body: bytes, url: str, max_entries: int) -> list[EntryMeta]:
+def _json_feed(body: bytes, url: str) -> list[EntryMeta]:
     """Return the entries of a JSON Feed (jsonfeed.org), which feedparser does not read."""
     try:
         data = json.loads(body.decode("utf-8-sig"))
@@ -77,7 +76,7 @@ def _json_feed(body: bytes, url: str, max_entries: int) -> list[EntryMeta]:
     if not items:
         raise FeedRejected("empty_feed", "no entries")
     entries = []
-    for item in items[:max_entries]:
+    for item in items:
         if not isinstance(item, dict):
             continue
         authors = item.get("authors") or ([item["author"]] if item.get("author") else [])

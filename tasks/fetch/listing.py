@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -14,7 +15,8 @@ from tasks.fetch.feeds import parse_feed
 from tasks.fetch.http import FetchError
 from tasks.fetch.polite import Fetcher
 from tasks.log import run_logger
-from tasks.records import EntryMeta, PageJob, Quarantined, Source
+from tasks.records import Deferred, EntryMeta, PageJob, Quarantined, Source
+from tasks.sources import SourcePlan
 
 # Servers label feeds loosely; what is not a feed fails in parse_feed as not_a_feed.
 FEED_TYPES = (
@@ -51,10 +53,11 @@ def retry_next_run(reason: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class FeedResult:
-    """One feed's outcome: entries to fetch, items set aside, and its new state."""
+    """One feed's outcome: its usable entries, faults of the feed and of entries, its new state."""
 
     entries: list[EntryMeta]
-    quarantined: list[Quarantined]
+    feed_faults: list[Quarantined]  # the feed itself: unreachable, malformed
+    item_faults: list[Quarantined]  # entries that cannot be fetched: no link
     health: FeedHealth
     outcome: FeedOutcome
 
@@ -62,17 +65,15 @@ class FeedResult:
 def fetch_feed(fetcher: Fetcher, feed: Source, health: FeedHealth, *, now: datetime) -> FeedResult:
     """Return a feed's entries unless it is backed off, answers 304 or sent the same body."""
     if not health.due(now):
-        return FeedResult([], [], health, "deferred")
+        return FeedResult([], [], [], health, "deferred")
     p = fetcher.policy
     headers = health.request_headers(now, timedelta(hours=p.feed_revalidate_hours))
     try:
         resp = fetcher.fetch(feed.uri, accept=FEED_TYPES, headers=headers)
         digest = hashlib.sha256(resp.body).hexdigest() if resp.status == 200 else None
         if resp.status == 304 or digest == health.body_hash:
-            return FeedResult([], [], health.succeeded(now, resp, digest, not headers), "unchanged")
-        entries, fault = parse_feed(
-            resp.body, resp.url, max_entries=p.max_entries, media_type=resp.media_type
-        )
+            return FeedResult([], [], [], health.succeeded(now, resp, digest, not headers), "unchanged")
+        entries, fault = parse_feed(resp.body, resp.url, media_type=resp.media_type)
     except FetchError as exc:
         failed = health.failed(
             now,
@@ -82,92 +83,120 @@ def fetch_feed(fetcher: Fetcher, feed: Source, health: FeedHealth, *, now: datet
             retry_after=exc.retry_after,
         )
         bad = [Quarantined(feed.source_id, feed.uri, "fetch", exc.reason, exc.detail)]
-        return FeedResult([], bad, failed, "failed")
-    bad = []
-    if fault:
-        bad.append(Quarantined(feed.source_id, feed.uri, "parse", "bozo_feed", fault))
-    bad += [
-        Quarantined(feed.source_id, e.guid or feed.uri, "parse", "no_link", e.title or "")
-        for e in entries
+        return FeedResult([], bad, [], failed, "failed")
+    faults = [Quarantined(feed.source_id, feed.uri, "parse", "bozo_feed", fault)] if fault else []
+    no_link = [
+        Quarantined(feed.source_id, e.guid or f"{feed.uri}#{i}", "parse", "no_link", e.title or "")
+        for i, e in enumerate(entries)
         if e.link is None
     ]
     usable = [e for e in entries if e.link is not None]
-    return FeedResult(usable, bad, health.succeeded(now, resp, digest, not headers), "new")
+    return FeedResult(usable, faults, no_link, health.succeeded(now, resp, digest, not headers), "new")
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """What the warehouse holds that a run needs before it fetches."""
+
+    known: frozenset[str]  # document keys stored as articles or duplicates: never refetched
+    feed_health: dict[str, FeedHealth]  # by feed URI: validators, hashes, back-off
+    waiting: list[Deferred]  # items of the run's sources that earlier runs left for later
 
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """What reading the feeds hands on: the pages to fetch, feed faults, and the feeds' states."""
+    """What reading the feeds hands on: the pages to fetch, what waits, faults, feed states."""
 
     jobs: list[PageJob] = field(default_factory=list)
-    quarantined: list[Quarantined] = field(default_factory=list)
-    skipped_known: int = 0
+    deferred: list[Deferred] = field(default_factory=list)  # past a feed's cap: next run's
+    feed_faults: list[Quarantined] = field(default_factory=list)
+    item_faults: list[Quarantined] = field(default_factory=list)
+    skipped_known: int = 0  # entries and pages stored already: unchanged, not fetched
     feed_health: list[FeedHealth] = field(default_factory=list)  # after this run's feed fetches
-    stored_health: list[FeedHealth] = field(default_factory=list)  # the same feeds, as stored
-    feeds_unchanged: int = 0  # answered 304 or sent the body of last time
-    feeds_deferred: int = 0  # backed off after failures: not asked this run
+    feeds: dict[str, FeedOutcome] = field(default_factory=dict)  # feed URI -> this run's outcome
+
+    @property
+    def discovered(self) -> int:
+        """Return the items this listing found: each ends fetched, stored, waiting or set aside."""
+        return len(self.jobs) + len(self.deferred) + len(self.item_faults) + self.skipped_known
 
 
 def list_feeds(
     fetcher: Fetcher,
-    feeds: Sequence[Source],
-    pages: Sequence[Source],
+    plan: SourcePlan,
     known: frozenset[str],
     *,
     now: datetime,
-    health: dict[str, FeedHealth] | None = None,
+    health: dict[str, FeedHealth],
+    waiting: Sequence[Deferred] = (),
 ) -> Listing:
-    """Return the listed pages and the due feeds' new entries as jobs, skipping stored URLs."""
+    """Return the plan's pages, the items left waiting by earlier runs, and the due feeds' new
+    entries as jobs, skipping stored URLs; past a feed's cap, new entries wait for the next run."""
     logger = run_logger()
-    before = [(health or {}).get(f.uri) or FeedHealth.new(f) for f in feeds]
+    before = [health.get(f.uri) or FeedHealth.new(f) for f in plan.feeds]
     with ThreadPoolExecutor(max(1, fetcher.policy.workers)) as pool:
-        results = list(pool.map(lambda f, h: fetch_feed(fetcher, f, h, now=now), feeds, before))
-    todo = [PageJob(p.uri, p.source_id) for p in pages]
-    for feed, result in zip(feeds, results, strict=True):
-        todo += [PageJob(e.link, feed.source_id, e) for e in result.entries if e.link]
+        results = list(pool.map(lambda f, h: fetch_feed(fetcher, f, h, now=now), plan.feeds, before))
+    by_source: dict[str, list[PageJob]] = defaultdict(list)
+    for item in waiting:  # first: they were found earlier
+        by_source[item.source_id].append(PageJob(item.uri, item.source_id, item.entry))
+    for page in plan.pages:
+        by_source[page.source_id].append(PageJob(page.uri, page.source_id))
+    for feed, result in zip(plan.feeds, results, strict=True):
+        by_source[feed.source_id] += [PageJob(e.link, feed.source_id, e) for e in result.entries if e.link]
         if result.outcome == "failed":
             logger.warning("feed %s set aside: %s", feed.uri, result.health.last_error)
-    jobs, skipped = _new_urls(todo, known)
+    jobs, deferred, stored = _take(by_source, known, fetcher.policy.max_entries)
     outcomes = [r.outcome for r in results]
     logger.info(
-        "feeds: %d read, %d unchanged, %d backed off, %d failed; pages: %d to fetch, %d already stored",
+        "feeds: %d read, %d unchanged, %d backed off, %d failed; pages: %d to fetch, %d already "
+        "stored, %d left for the next run",
         outcomes.count("new"),
         outcomes.count("unchanged"),
         outcomes.count("deferred"),
         outcomes.count("failed"),
         len(jobs),
-        skipped,
+        stored,
+        len(deferred),
     )
     return Listing(
-        jobs,
-        [q for r in results for q in r.quarantined],
-        skipped,
-        [r.health for r in results],
-        before,
-        outcomes.count("unchanged"),
-        outcomes.count("deferred"),
+        jobs=jobs,
+        deferred=deferred,
+        feed_faults=[q for r in results for q in r.feed_faults],
+        item_faults=[q for r in results for q in r.item_faults],
+        skipped_known=stored,
+        feed_health=[r.health for r in results],
+        feeds={f.uri: r.outcome for f, r in zip(plan.feeds, results, strict=True)},
     )
 
 
-def settle_feeds(listing: Listing, page_faults: Sequence[Quarantined]) -> list[FeedHealth]:
-    """Return the feeds' states to store: a feed with pages to retry next run keeps its old
-    validators, so that it is listed again then."""
-    again = {q.source_id for q in page_faults if retry_next_run(q.reason)}
-    return [
-        after.keep_validators_of(stored) if after.source_id in again else after
-        for after, stored in zip(listing.feed_health, listing.stored_health, strict=True)
-    ]
-
-
-def _new_urls(todo: list[PageJob], known: frozenset[str]) -> tuple[list[PageJob], int]:
-    """Return the jobs whose URL is neither stored nor listed earlier, and how many were stored."""
+def _take(
+    by_source: dict[str, list[PageJob]], known: frozenset[str], cap: int
+) -> tuple[list[PageJob], list[Deferred], int]:
+    """Return the jobs to fetch now (at most cap new URLs a source), those left for the next
+    run, and how many URLs were stored already; a URL listed twice is one item."""
     seen: set[str] = set()
-    fresh = []
+    jobs: list[PageJob] = []
+    deferred: list[Deferred] = []
     stored = 0
-    for job in todo:
-        if job.url in known:
-            stored += 1
-        elif job.url not in seen:
+    for source_jobs in by_source.values():
+        taken = 0
+        for job in source_jobs:
+            if job.url in seen:
+                continue
             seen.add(job.url)
-            fresh.append(job)
-    return fresh, stored
+            if job.url in known:
+                stored += 1
+            elif taken < cap:
+                jobs.append(job)
+                taken += 1
+            else:
+                deferred.append(
+                    Deferred(
+                        job.source_id,
+                        job.url,
+                        "entry_cap",
+                        f"more than {cap} new entries in one run",
+                        job.entry,
+                    )
+                )
+    return jobs, deferred, stored

@@ -9,8 +9,9 @@ from datetime import datetime
 
 from tasks.fetch.files import read_job
 from tasks.fetch.http import FetchError
+from tasks.fetch.listing import retry_next_run
 from tasks.fetch.polite import Fetcher
-from tasks.records import EntryMeta, FileJob, PageJob, Quarantined, RawDocument
+from tasks.records import Deferred, EntryMeta, FileJob, PageJob, Quarantined, RawDocument
 
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 Job = PageJob | FileJob
@@ -23,11 +24,14 @@ def fetch_page(
     *,
     now: datetime,
     entry: EntryMeta | None = None,
-) -> RawDocument | Quarantined:
-    """Return the fetched article page, or its quarantine record."""
+) -> RawDocument | Quarantined | Deferred:
+    """Return the fetched article page, its quarantine record, or, when the fault may pass
+    (Retry-After, robots.txt unreachable, 5xx, timeouts), the item left for the next run."""
     try:
         resp = fetcher.fetch(url, accept=PAGE_TYPES)
     except FetchError as exc:
+        if retry_next_run(exc.reason):
+            return Deferred(source_id, url, exc.reason, exc.detail, entry)
         return Quarantined(source_id, url, "fetch", exc.reason, exc.detail)
     media_type = "text/plain" if resp.media_type == "text/plain" else "text/html"
     return RawDocument(source_id, url, resp.body, media_type, now, resp.charset, entry, resp.url)
@@ -35,16 +39,17 @@ def fetch_page(
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """What a fetch hands on: the documents read, and the jobs set aside."""
+    """What a fetch hands on: the documents read, the jobs set aside, the jobs left for later."""
 
     documents: list[RawDocument]
     quarantined: list[Quarantined]
+    deferred: list[Deferred]
 
 
 def fetch_jobs(jobs: Sequence[Job], fetcher: Fetcher, *, now: datetime) -> Fetched:
     """Return the documents read or fetched, in job order, and the jobs set aside."""
 
-    def one(job: Job) -> RawDocument | Quarantined:
+    def one(job: Job) -> RawDocument | Quarantined | Deferred:
         if isinstance(job, FileJob):
             return read_job(job, now=now, max_bytes=fetcher.policy.max_bytes)
         return fetch_page(fetcher, job.url, job.source_id, now=now, entry=job.entry)
@@ -52,7 +57,9 @@ def fetch_jobs(jobs: Sequence[Job], fetcher: Fetcher, *, now: datetime) -> Fetch
     with ThreadPoolExecutor(max(1, fetcher.policy.workers)) as pool:
         done = list(pool.map(one, jobs))
     return Fetched(
-        [r for r in done if isinstance(r, RawDocument)], [r for r in done if isinstance(r, Quarantined)]
+        [r for r in done if isinstance(r, RawDocument)],
+        [r for r in done if isinstance(r, Quarantined)],
+        [r for r in done if isinstance(r, Deferred)],
     )
 
 

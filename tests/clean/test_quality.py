@@ -15,7 +15,7 @@ from tasks.clean.html import extract_html
 from tasks.clean.quality import SHORT_PAGE_WORDS, PageCues, low_quality
 from tasks.records import Document, Quarantined, RawDocument
 from tasks.settings import Settings
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, accounted
 
 QUALITY = FIXTURES / "quality"
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -102,7 +102,7 @@ def test_a_run_stores_the_article_and_quarantines_the_rest(
     seeds.mkdir()
     params = dict(db=str(db_path), seeds=str(seeds), urls=[httpserver.url_for(p) for p in pages])
 
-    summary = ingest(**params)
+    summary = accounted(ingest(**params))
 
     assert summary.new == 1
     assert summary.quarantine_reasons == {"clean:low_quality": len(BAD_PAGES)}
@@ -112,7 +112,7 @@ def test_a_run_stores_the_article_and_quarantines_the_rest(
     assert stored == [(httpserver.url_for("/article"),)]
     assert sorted(u for (u,) in set_aside) == sorted(httpserver.url_for(f"/{n}") for n in BAD_PAGES)
 
-    again = ingest(**params)
+    again = accounted(ingest(**params))
     assert again.new == 0
     with duckdb.connect(str(db_path), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM quarantine").fetchone() == (len(BAD_PAGES),)

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 
 from tasks.fetch.feedhealth import FeedHealth
 from tasks.fetch.http import FetchPolicy
-from tasks.fetch.listing import list_feeds, settle_feeds
+from tasks.fetch.listing import list_feeds
 from tasks.fetch.pages import fetch_jobs
 from tasks.fetch.polite import fetch_session
-from tasks.records import Quarantined, RawDocument, Source
+from tasks.records import Deferred, Quarantined, RawDocument, Source
 from tasks.settings import Settings
+from tasks.sources import SourcePlan
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -29,7 +30,8 @@ class Crawl:
     """What listing the feeds and fetching their pages gave."""
 
     documents: list[RawDocument]
-    quarantined: list[Quarantined]
+    quarantined: list[Quarantined]  # feeds' and items'
+    deferred: list[Deferred]
     skipped_known: int
     feed_health: list[FeedHealth]
     feeds_unchanged: int
@@ -44,16 +46,20 @@ def crawl(
     known: frozenset[str] = frozenset(),
     now: datetime = NOW,
     health: dict[str, FeedHealth] | None = None,
+    waiting: list[Deferred] | None = None,
 ) -> Crawl:
     """Return the feeds listed and every page fetched with one run's fetcher."""
     with fetch_session(policy) as fetcher:
-        listing = list_feeds(fetcher, feeds, pages, known, now=now, health=health)
+        plan = SourcePlan(None, feeds, pages)
+        listing = list_feeds(fetcher, plan, known, now=now, health=health or {}, waiting=waiting or [])
         done = fetch_jobs(listing.jobs, fetcher, now=now)
+    outcomes = list(listing.feeds.values())
     return Crawl(
         done.documents,
-        listing.quarantined + done.quarantined,
+        listing.feed_faults + listing.item_faults + done.quarantined,
+        listing.deferred + done.deferred,
         listing.skipped_known,
-        settle_feeds(listing, done.quarantined),
-        listing.feeds_unchanged,
-        listing.feeds_deferred,
+        listing.feed_health,
+        outcomes.count("unchanged"),
+        outcomes.count("deferred"),
     )

@@ -57,8 +57,9 @@ def test_query_reads_the_db_from_the_environment(loaded_db: Path, monkeypatch) -
     ],
 )
 def test_query_errors_are_reported(loaded_db: Path, sql: str, message: str) -> None:
-    out = runner.invoke(app, ["query", sql, "--db", str(loaded_db)])
-    assert out.exit_code == 1 and message in out.output
+    out = runner.invoke(app, ["query", sql, "--db", str(loaded_db), "--format", "csv"])
+    assert out.exit_code == 1 and message in out.stderr
+    assert out.stdout == ""  # never inside piped CSV
 
 
 def test_query_without_a_warehouse_says_what_to_do(tmp_path: Path) -> None:
@@ -84,3 +85,37 @@ def test_every_command_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = [c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands]
     assert commands and [c for c in commands if not re.search(rf"newsflow {c}\b", readme)] == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        # square brackets are data, not Rich markup
+        "firms [that specialize in] various",
+        # a closing tag alone used to crash the table output
+        "closing [/items] tag",
+        # markup that would colour the cell
+        "[red]x[/red]",
+    ],
+)
+def test_table_output_prints_values_literally(loaded_db: Path, value: str) -> None:
+    out = runner.invoke(app, ["query", f"SELECT '{value}' AS v", "--db", str(loaded_db)])
+    assert out.exit_code == 0, out.output
+    assert value in out.stdout and "1 row" in out.stdout
+
+
+def test_query_reads_sql_from_stdin_and_prints_ndjson(loaded_db: Path) -> None:
+    sql = "SELECT raw_uri FROM articles ORDER BY raw_uri LIMIT 2"
+    out = runner.invoke(app, ["query", "--db", str(loaded_db), "--format", "jsonl"], input=sql)
+    assert out.exit_code == 0, out.output
+    assert [json.loads(line) for line in out.stdout.splitlines()] == [
+        {"raw_uri": "seeds/0.txt"},
+        {"raw_uri": "seeds/1.txt"},
+    ]
+
+
+def test_help_shows_defaults_literally_and_version_prints() -> None:
+    out = runner.invoke(app, ["run", "-h"], env={"COLUMNS": "200"})
+    assert out.exit_code == 0 and "[env NEWSFLOW_DB;" in out.stdout and "[default <seeds>/sources.toml]" in out.stdout
+    version = runner.invoke(app, ["--version"])
+    assert version.exit_code == 0 and version.stdout.startswith("newsflow ")

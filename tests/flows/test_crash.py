@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import warehouse
-from tests.conftest import FIXTURES, ROOT, SEEDS
+from tests.conftest import FIXTURES, ROOT, SEEDS, runs_accounted
 from tests.prefect_server import PrefectServer, Process, wait_for
 from warehouse.writer import writer_path
 
@@ -111,6 +111,7 @@ def test_a_run_killed_anywhere_is_completed_once_by_the_next(
     else:
         assert statuses == ["completed", "completed"]
         assert json.loads(published["runs"][1][1])["new"] == 0
+    runs_accounted(db)
     staging = db.parent / f".{db.stem}.staging"
     assert not any(staging.iterdir())  # the killed run's staged batches are gone
     assert not list(db.parent.glob("*.publish*"))

@@ -12,7 +12,7 @@ from pytest_httpserver import HTTPServer
 import warehouse
 from flows.ingest import ingest
 from tasks.staging import staging_root
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, accounted
 from tests.test_load import counts
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
@@ -50,7 +50,7 @@ def rows(db: Path, sql: str) -> list[tuple]:
 
 
 def test_seeds_are_cleaned_loaded_and_a_second_run_adds_nothing(seed_dir: Path, db_path: Path) -> None:
-    first = ingest(db=str(db_path), seeds=str(seed_dir))
+    first = accounted(ingest(db=str(db_path), seeds=str(seed_dir)))
     assert (first.new, first.quarantined, first.languages) == (5, 0, {"fr": 5})
     loaded = rows(db_path, "SELECT raw_uri, title, language, text FROM articles ORDER BY raw_uri")
     assert [r[0] for r in loaded] == [f"seeds/{p.name}" for p in sorted(seed_dir.glob("*.txt"))]
@@ -65,7 +65,7 @@ def test_seeds_are_cleaned_loaded_and_a_second_run_adds_nothing(seed_dir: Path, 
     ]
 
     before = counts(db_path)
-    second = ingest(db=str(db_path), seeds=str(seed_dir))
+    second = accounted(ingest(db=str(db_path), seeds=str(seed_dir)))
     assert (second.new, second.unchanged, second.duplicates) == (0, 5, 0)
     assert counts(db_path) == before
     assert rows(db_path, "SELECT status, new_articles FROM run_history ORDER BY started_at") == [
@@ -90,14 +90,14 @@ def near_copy(text: str) -> str:
 
 
 def test_exact_and_near_copies_are_recorded_not_loaded(seed_dir: Path, db_path: Path) -> None:
-    ingest(db=str(db_path), seeds=str(seed_dir))
+    accounted(ingest(db=str(db_path), seeds=str(seed_dir)))
     original = (seed_dir / "003_facba6633ce741cb.txt").read_text(encoding="utf-8")
     (seed_dir / "zz_exact_copy.txt").write_text(
         (seed_dir / "000_ad7065b6d2865418.txt").read_text(encoding="utf-8"), encoding="utf-8"
     )
     (seed_dir / "zz_near_copy.txt").write_text(near_copy(original), encoding="utf-8")
 
-    summary = ingest(db=str(db_path), seeds=str(seed_dir))
+    summary = accounted(ingest(db=str(db_path), seeds=str(seed_dir)))
     assert (summary.new, summary.duplicate_kinds) == (0, {"content": 1, "near": 1})
     found = rows(
         db_path,
@@ -113,7 +113,7 @@ def test_exact_and_near_copies_are_recorded_not_loaded(seed_dir: Path, db_path: 
     assert rows(db_path, "SELECT count(*) FROM articles") == [(5,)]
 
     before = counts(db_path)
-    ingest(db=str(db_path), seeds=str(seed_dir))
+    accounted(ingest(db=str(db_path), seeds=str(seed_dir)))
     assert counts(db_path) == before
 
 
@@ -129,7 +129,7 @@ def test_a_run_larger_than_a_batch_streams_batches_and_loads_each_document_once(
     (killed / "000000.arrow").write_bytes(b"half a batch")
 
     with caplog.at_level(logging.INFO):
-        first = ingest(db=str(db_path), seeds=str(seed_dir))
+        first = accounted(ingest(db=str(db_path), seeds=str(seed_dir)))
     staged = sorted(
         r.getMessage().split(" in ")[1].split(" ")[0]
         for r in caplog.records
@@ -147,7 +147,7 @@ def test_a_run_larger_than_a_batch_streams_batches_and_loads_each_document_once(
     assert list(staging_root(db_path).iterdir()) == []  # this run's folder and the killed one's
 
     before = counts(db_path)
-    second = ingest(db=str(db_path), seeds=str(seed_dir))
+    second = accounted(ingest(db=str(db_path), seeds=str(seed_dir)))
     assert (second.new, second.unchanged, second.duplicates) == (0, 6, 0)
     assert counts(db_path) == before
     assert list(staging_root(db_path).iterdir()) == []
@@ -198,7 +198,7 @@ def test_feeds_and_pages_flow_through_the_same_path(
         feeds=[httpserver.url_for("/feed.xml"), httpserver.url_for("/evil.xml")],
         urls=[httpserver.url_for("/en/wordsmith")],
     )
-    summary = ingest(**params)
+    summary = accounted(ingest(**params))
     assert summary.new == 4
     assert summary.quarantine_reasons == {"fetch:http_404": 1, "fetch:entity_declaration": 1}
     loaded = rows(db_path, "SELECT canonical_url, language, title, guid FROM articles ORDER BY 1")
@@ -213,7 +213,7 @@ def test_feeds_and_pages_flow_through_the_same_path(
 
     requests_before = len(httpserver.log)
     before = counts(db_path)
-    second = ingest(**params)
+    second = accounted(ingest(**params))
     assert (second.new, second.skipped_known) == (0, 1)  # the --url page
     assert (second.feeds_unchanged, second.feeds_deferred) == (1, 1)
     assert counts(db_path) == before

@@ -22,7 +22,7 @@ from flows.serve import deployments
 from flows.watch import due, is_article
 from tasks.report import RunSummary
 from tasks.settings import Settings
-from tests.conftest import FIXTURES, ROOT, SEEDS
+from tests.conftest import FIXTURES, ROOT, SEEDS, runs_accounted
 from tests.prefect_server import BIN, PrefectServer, Process, wait_for
 
 DAILY, ON_EVENT = "daily-ingest", "ingest-on-event"
@@ -71,17 +71,22 @@ def test_the_watcher_emits_a_file_once_it_has_settled(tmp_path: Path) -> None:
 )
 def test_the_run_event_carries_counts_and_a_spike_label(documents: int, quarantined: int, spike: str) -> None:
     summary = RunSummary(
+        discovered=documents + quarantined,
+        new=documents,
+        duplicates=0,
+        unchanged=0,
+        quarantined=quarantined,
+        deferred=0,
         documents=documents,
         skipped_known=0,
+        feed_faults=0,
         feeds_unchanged=0,
         feeds_deferred=0,
-        new=1,
-        unchanged=0,
-        duplicates=0,
-        quarantined=quarantined,
         languages={},
         duplicate_kinds={},
         quarantine_reasons={"fetch:http_404": quarantined},
+        deferred_reasons={},
+        feeds={},
     )
     name, resource, payload = run_event("r1", summary, spike_share=0.2, source=None)
     assert (name, resource["newsflow.quarantine-spike"]) == ("newsflow.run.completed", spike)
@@ -279,6 +284,7 @@ def test_a_file_dropped_in_the_watched_folder_is_ingested(
         watcher.stop()
     assert run.parameters == {"source": (seeds / "aoc.txt").absolute().as_uri()}
     assert articles(db) == ["seeds/aoc.txt"]
+    runs_accounted(db)
     keys = {
         a.key
         for a in client.read_artifacts(

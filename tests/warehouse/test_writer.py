@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import warehouse
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT, accounted
 from warehouse.writer import publish, seed_writer, warehouse_slot, writer_path
 
 NEW = FIXTURES / "plaintext"  # real articles unlike the seeds: each one is new to the warehouse
@@ -38,7 +38,7 @@ print(count(duckdb.connect(sys.argv[1], read_only=True)), flush=True)
 def test_a_user_holding_the_warehouse_open_never_fails_a_run(seed_dir: Path, db_path: Path) -> None:
     from flows.ingest import ingest
 
-    ingest(db=str(db_path), seeds=str(seed_dir))
+    accounted(ingest(db=str(db_path), seeds=str(seed_dir)))
     sessions = (("rw", "en_blog_python_org.txt", 5), ("ro", "es_diaadia_com_pa_ulpiano.txt", 6))
     for mode, new, before in sessions:
         reader = subprocess.Popen(
@@ -51,7 +51,7 @@ def test_a_user_holding_the_warehouse_open_never_fails_a_run(seed_dir: Path, db_
             assert reader.stdout is not None
             assert reader.stdout.readline().strip() == str(before)  # the file is open now
             shutil.copy(NEW / new, seed_dir / new)
-            assert ingest(db=str(db_path), seeds=str(seed_dir)).new == 1, mode
+            assert accounted(ingest(db=str(db_path), seeds=str(seed_dir))).new == 1, mode
             out, _ = reader.communicate("\n", timeout=60)
         finally:
             reader.kill()
