@@ -116,6 +116,7 @@ def test_query_reads_sql_from_stdin_and_prints_ndjson(loaded_db: Path) -> None:
 
 def test_help_shows_defaults_literally_and_version_prints() -> None:
     out = runner.invoke(app, ["run", "-h"], env={"COLUMNS": "200"})
-    assert out.exit_code == 0 and "[env NEWSFLOW_DB;" in out.stdout and "[default <seeds>/sources.toml]" in out.stdout
+    assert out.exit_code == 0, out.output
+    assert "[env NEWSFLOW_DB;" in out.stdout and "[default <seeds>/sources.toml]" in out.stdout
     version = runner.invoke(app, ["--version"])
     assert version.exit_code == 0 and version.stdout.startswith("newsflow ")
