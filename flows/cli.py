@@ -7,6 +7,7 @@ import errno
 import json
 import logging
 import os
+import shutil
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -19,6 +20,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 import warehouse
+import warehouse.extensions
 from tasks.report import RunSummary
 from tasks.settings import Settings, prefect_defaults
 
@@ -211,6 +213,23 @@ def stats(db: Path | None = DbOption) -> None:
             cursor = con.execute(sql)
             console.rule(Text(title))
             console.print(_table([d[0] for d in cursor.description or []], cursor.fetchall()))
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def shell(ctx: typer.Context, db: Path | None = DbOption) -> None:
+    """Open the warehouse read-only in the DuckDB CLI (the pinned one); extra arguments go to it."""
+    path = _db(db)
+    if not path.exists():
+        raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
+    cli = shutil.which("duckdb", path=str(Path(sys.executable).parent)) or shutil.which("duckdb")
+    if cli is None:
+        raise fail("no duckdb CLI found: install the project's lock (`make run` does)", 2)
+    with duckdb.connect() as con:
+        extensions = warehouse.extensions.install(con)
+    setup = f"SET extension_directory = '{extensions}'; SET autoinstall_known_extensions = false;"
+    os.execv(cli, [cli, "-readonly", "-cmd", setup, str(path), *ctx.args])
 
 
 def _require_server() -> None:
