@@ -190,16 +190,25 @@ class _Utf8Evidence:
         self._counts: tuple[int, int] | None = None
 
     def counts(self) -> tuple[int, int]:
-        """Return (good, bad), computed once."""
+        """Return (good, bad), computed once; good is only 1 for valid UTF-8 (enough to judge)."""
         if self._counts is None:
-            self._counts = (0, 0)
-            if not self._body.isascii():
-                text = self._body.decode("utf-8", errors="replace")
-                marks = text.count("\ufffd")
-                bad = marks - self._body.count("\ufffd".encode())
-                non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
-                self._counts = (non_ascii - marks, bad)
+            self._counts = self._count()
         return self._counts
+
+    def _count(self) -> tuple[int, int]:
+        if self._body.isascii():
+            return 0, 0
+        try:
+            self._body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return 1, 0
+        text = self._body.decode("utf-8", errors="replace")
+        marks = text.count("\ufffd")
+        bad = marks - self._body.count("\ufffd".encode())
+        non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
+        return non_ascii - marks, bad
 
     def utf8(self) -> bool:
         """Return True for UTF-8 text, a few bad bytes allowed: at least as many good
