@@ -158,17 +158,33 @@ def test_a_host_that_never_accepts_is_connect_timeout(full_backlog: int) -> None
     assert reason == "connect_timeout"
 
 
-def test_an_untrusted_certificate_is_a_tls_error_and_never_retried(self_signed: ssl.SSLContext) -> None:
+@pytest.mark.parametrize(
+    ("obey_robots", "handshakes"),
+    [
+        (True, 1),  # robots.txt's: the host's fault then holds for the feed and the page
+        (False, 2),  # the feed's and the page's, each tried once
+    ],
+)
+def test_an_untrusted_certificate_is_a_tls_error_never_tried_again(
+    self_signed: ssl.SSLContext, obey_robots: bool, handshakes: int
+) -> None:
     tls = HostileServer(tls=self_signed)
     try:
         tls.routes["/feed.xml"] = respond(200, b"<rss/>", Content_Type="application/rss+xml")
-        faults = _set_aside(tls.port, [tls.url("/feed.xml")], [tls.url("/page")], attempts=3)
+        faults = _set_aside(
+            tls.port,
+            [tls.url("/feed.xml")],
+            [tls.url("/page")],
+            attempts=3,
+            obey_robots=obey_robots,
+            workers=1,
+        )
     finally:
         tls.close()
     assert [r for r, _ in faults] == ["tls_error", "tls_error"]
     assert all("self-signed certificate" in detail for _, detail in faults)
-    # one handshake for the host, whatever the tries and URLs; no request ever sent in clear
-    assert tls.connections == 1 and tls.log == []
+    # never again without verification: no request was ever sent
+    assert tls.connections == handshakes and tls.log == []
 
 
 def test_robots_txt_is_unavailable_only_when_the_host_answered(server: HostileServer) -> None:
