@@ -163,6 +163,9 @@ def write_articles(con: duckdb.DuckDBPyConnection, items: Sequence[Prepared]) ->
                 "final_url": [a.url for a in articles],
                 "fetched_at": _ts([a.fetched_at for a in articles]),
                 "body_zlib": pa.array([zlib.compress(p.raw_body, 6) for p in items], pa.binary()),
+                "encoding": [a.encoding for a in articles],
+                "encoding_source": [a.encoding_source for a in articles],
+                "replaced_chars": pa.array([a.replaced_chars for a in articles], pa.int64()),
             }
         ),
         "ON CONFLICT DO NOTHING",

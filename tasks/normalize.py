@@ -140,4 +140,7 @@ def to_article(
         description=normalize_field(doc.description),
         tags=tuple(t for t in (normalize_field(tag) for tag in doc.tags) if t),
         run_id=run_id,
+        encoding=doc.encoding,
+        encoding_source=doc.encoding_source,
+        replaced_chars=doc.replaced_chars,
     )

@@ -84,7 +84,7 @@ class RawDocument:
     body: bytes
     media_type: str  # 'text/plain' or 'text/html'
     fetched_at: datetime
-    charset: str | None = None  # from headers, when the transport said one
+    charset: str | None = None  # the HTTP header's label, when the transport said one
     entry: EntryMeta | None = None
     final_url: str | None = None  # the URL answered, after redirects; None for files
 
@@ -101,6 +101,9 @@ class Document:
     site_name: str | None = None
     description: str | None = None
     tags: tuple[str, ...] = ()
+    encoding: str | None = None  # how the raw bytes were decoded: see tasks.decode.Decoded
+    encoding_source: str | None = None
+    replaced_chars: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,9 @@ class Article:
     tags: tuple[str, ...]
     fetched_at: datetime
     run_id: str
+    encoding: str | None  # the codec the raw bytes were decoded with
+    encoding_source: str | None  # 'bom' | 'http' | 'meta' | 'xml' | 'detected' | 'default'
+    replaced_chars: int  # U+FFFD the decode put in for bytes the encoding does not allow
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     http_deadline: float = Field(
         60.0, description="Total wall-clock limit of one HTTP request (each redirect hop), seconds."
     )
+    url_budget: float = Field(
+        45.0,
+        description="Total wall-clock limit of one URL over all its tries, hops and back-offs, "
+        "from its first request, seconds; past it the URL is set aside as url_budget_exceeded "
+        "and tried again next run. Also bounds each robots.txt request.",
+    )
     max_redirects: int = Field(5, description="Redirect hops followed per request, each checked.")
     allow_hosts: str = Field(
         "",
@@ -155,6 +161,7 @@ class Settings(BaseSettings):
             feed_backoff_cap=self.feed_backoff_cap,
             max_entries=self.max_entries_per_feed,
             workers=self.fetch_workers,
+            url_budget=self.url_budget,
         )
 
     def prepare_config(self, now: datetime, run_id: str) -> PrepareConfig:

@@ -43,6 +43,9 @@ def make(
         tags=(),
         fetched_at=NOW,
         run_id="r0",
+        encoding="utf-8",
+        encoding_source="default",
+        replaced_chars=0,
     )
     return Prepared(replace(article, **fields), b"", "text/plain", minhash(text))
 

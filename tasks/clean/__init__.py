@@ -2,72 +2,70 @@
 
 from __future__ import annotations
 
-import codecs
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 
 from tasks.clean.boilerplate import clean_plain_text, repeated_lines
-from tasks.clean.html import decode_html, extract_html
+from tasks.clean.html import ParseLimit, extract_html
 from tasks.clean.quality import low_quality
+from tasks.decode import decode
 from tasks.records import Document, Quarantined, RawDocument
 
 MIN_SOURCE_DOCS = 3  # lines repeated across at least this many files of a source are boilerplate
 
 
 def decode_text(body: bytes, declared: str | None = None) -> str:
-    """Return plain-text bytes decoded: BOM, then UTF-8, the declared charset, else cp1252."""
-    for bom, encoding in (
-        (codecs.BOM_UTF8, "utf-8"),
-        (codecs.BOM_UTF16_LE, "utf-16-le"),
-        (codecs.BOM_UTF16_BE, "utf-16-be"),
-    ):
-        if body.startswith(bom):
-            return body[len(bom) :].decode(encoding, errors="replace")
-    candidates = ["utf-8"] + ([declared] if declared else []) + ["cp1252"]
-    for encoding in candidates:
-        try:
-            return body.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    # Latin-1 maps every byte: the last resort never fails.
-    return body.decode("latin-1")
+    """Return plain-text bytes decoded as tasks.decode.decode chooses (no markup to read)."""
+    return decode(body, declared, markup=False).text
 
 
 def clean_document(raw: RawDocument, repeated: frozenset[str] = frozenset()) -> Document | Quarantined:
     """Return the cleaned document, or a quarantine record when no main text is left."""
-    if raw.media_type == "text/html":
-        return _clean_html(raw)
-    cleaned = clean_plain_text(decode_text(raw.body, raw.charset), repeated=repeated)
+    html = raw.media_type == "text/html"
+    decoded = decode(raw.body, raw.charset, markup=html)
+    doc = _clean_html(raw, decoded.text) if html else _clean_plain(raw, decoded.text, repeated)
+    if isinstance(doc, Quarantined):
+        return doc
+    return _with_entry(
+        replace(
+            doc, encoding=decoded.encoding, encoding_source=decoded.source, replaced_chars=decoded.replaced
+        )
+    )
+
+
+def _clean_plain(raw: RawDocument, text: str, repeated: frozenset[str]) -> Document | Quarantined:
+    cleaned = clean_plain_text(text, repeated=repeated)
     if cleaned is None:
         return Quarantined(
             raw.source_id, raw.uri, "clean", "no_main_text", "nothing left after boilerplate removal"
         )
-    return _with_entry(Document(raw, cleaned.body, cleaned.title, cleaned.author))
+    return Document(raw, cleaned.body, cleaned.title, cleaned.author)
 
 
-def _clean_html(raw: RawDocument) -> Document | Quarantined:
-    html, _encoding = decode_html(raw.body, raw.charset)
-    extracted = extract_html(html, raw.final_url or raw.uri)
+def _clean_html(raw: RawDocument, html: str) -> Document | Quarantined:
+    try:
+        extracted = extract_html(html, raw.final_url or raw.uri)
+    except ParseLimit as exc:  # set aside whole rather than stored short, summary included
+        return Quarantined(raw.source_id, raw.uri, "clean", "parse_limit", exc.detail)
     if extracted is None:
         summary = raw.entry.summary if raw.entry else None
         if summary:
             # The page gave nothing usable; the feed's own summary is the best text there is.
-            return _with_entry(Document(raw, summary))
+            return Document(raw, summary)
         return Quarantined(raw.source_id, raw.uri, "clean", "no_main_text", "extraction found no main text")
     rejected = low_quality(extracted.text, extracted.cues)
     if rejected is not None:
         return Quarantined(raw.source_id, raw.uri, "clean", "low_quality", rejected)
-    return _with_entry(
-        Document(
-            raw,
-            extracted.text,
-            extracted.title,
-            extracted.author,
-            extracted.date,
-            extracted.site_name,
-            extracted.description,
-            extracted.tags,
-        )
+    return Document(
+        raw,
+        extracted.text,
+        extracted.title,
+        extracted.author,
+        extracted.date,
+        extracted.site_name,
+        extracted.description,
+        extracted.tags,
     )
 
 
@@ -76,15 +74,12 @@ def _with_entry(doc: Document) -> Document:
     entry = doc.raw.entry
     if entry is None:
         return doc
-    return Document(
-        doc.raw,
-        doc.text,
-        doc.title or entry.title,
-        doc.author or entry.author,
-        doc.published or entry.published,
-        doc.site_name,
-        doc.description or entry.summary,
-        doc.tags,
+    return replace(
+        doc,
+        title=doc.title or entry.title,
+        author=doc.author or entry.author,
+        published=doc.published or entry.published,
+        description=doc.description or entry.summary,
     )
 
 

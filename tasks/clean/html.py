@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import codecs
 import re
 from dataclasses import dataclass
 from typing import Any, cast
 
+import lxml.html
 import trafilatura
-from charset_normalizer import from_bytes
+from lxml import etree
+from lxml.html import HtmlElement
 from trafilatura.settings import Document
+from trafilatura.utils import is_dubious_html, repair_faulty_html
 
 from tasks.clean.quality import PageCues, page_cues
+from tasks.decode import decode
 
 # Chosen by F1, precision breaking ties, with `python -m benchmarks.quality --candidates`:
 # all 990 corpus pages, snippet scoring of Document.text, trafilatura 2.3.1, pages per
@@ -35,87 +38,54 @@ from tasks.clean.quality import PageCues, page_cues
 # the default because feeds may not supply a date and snippet F1 cannot weigh the loss.
 EXTRACT_OPTIONS: dict[str, object] = {"include_comments": False}
 
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-
-# WHATWG Encoding Standard: these labels name a superset in browsers, so bytes a page
-# "declares" as latin-1 are in practice windows-1252 (smart quotes in 0x80-0x9F).
-_WHATWG_SUPERSETS = {
-    "ascii": "cp1252",
-    "iso8859-1": "cp1252",
-    "iso8859-9": "cp1254",
-    "iso8859-11": "cp874",
-    "tis-620": "cp874",
-    "gb2312": "gbk",
-    "big5": "big5hkscs",
-    "euc_kr": "cp949",
-    "shift_jis": "cp932",
-    # a bare utf-16 label without BOM means little-endian in browsers
-    "utf-16": "utf-16-le",
-}
-
-# WHATWG labels Python's codec registry does not know.
-_EXTRA_LABELS = {
-    "x-sjis": "cp932",
-    "windows-31j": "cp932",
-    "x-gbk": "gbk",
-    "x-mac-roman": "mac-roman",
-    "iso-8859-8-i": "iso8859-8",
-    "x-cp1252": "cp1252",
-}
-
-_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_:.+-]+)""", re.I)
 _HTML_TAG = re.compile(r"<html\b[^>]*>", re.I)
 _LANG_ATTR = re.compile(r"""(?<![\w-])lang\s*=\s*["']?\s*([A-Za-z]{2,3})(?![A-Za-z])""", re.I)
+# trafilatura's own parser options, with libxml2's limits lifted (depth 256 -> 2048, a text
+# node 10 MB -> 1 GB): the fetch's byte cap (NEWSFLOW_MAX_BYTES) bounds the input instead.
+_PARSER_OPTIONS: dict[str, Any] = {
+    "collect_ids": False,
+    "default_doctype": False,
+    "encoding": "utf-8",
+    "remove_comments": True,
+    "remove_pis": True,
+    "huge_tree": True,
+}
+
+_ADVICE = re.compile(r",?\s*(?:use|try) XML_PARSE_HUGE.*", re.S)  # the option is on already
 
 
-def _codec(label: str | None) -> str | None:
-    """Return the Python codec a browser would use for an encoding label, or None if unknown."""
-    if not label:
-        return None
-    label = label.strip().strip("\"'").lower()
-    label = _EXTRA_LABELS.get(label, label)
-    try:
-        info = codecs.lookup(label)
-    except LookupError:
-        return None
-    # the registry also holds bytes-to-bytes codecs (rot13, base64) that bytes.decode refuses
-    if not getattr(info, "_is_text_encoding", True):
-        return None
-    return _WHATWG_SUPERSETS.get(info.name, info.name)
+class ParseLimit(Exception):
+    """The HTML parser cut the page short at one of its limits (nesting depth, node size)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 def decode_html(body: bytes, declared_charset: str | None = None) -> tuple[str, str]:
-    """Return (text, encoding) as a browser decodes: BOM, HTTP charset, <meta>, detector, cp1252."""
-    for bom, name in _BOMS:
-        if body.startswith(bom):
-            return body[len(bom) :].decode(name, errors="replace"), name
+    """Return (text, encoding) of an HTML page, as tasks.decode.decode chooses it."""
+    decoded = decode(body, declared_charset)
+    return decoded.text, decoded.encoding
 
-    # a declaration wins even if a few bytes contradict it: browsers show U+FFFD there,
-    # and such pages are mostly right (4 of the corpus's 894 UTF-8 pages mix in latin-1)
-    encoding = _codec(declared_charset)
-    if encoding is None:
-        match = _META_CHARSET.search(body[:2048])
-        encoding = _codec(match.group(1).decode("ascii")) if match else None
-        # a <meta> cannot honestly declare UTF-16: it was readable as ASCII
-        if encoding is not None and encoding.startswith("utf-16"):
-            encoding = "utf-8"
-    if encoding is not None:
-        return body.decode(encoding, errors="replace"), encoding
 
-    # valid UTF-8 beyond ASCII is almost never an accident, and this skips the detector
+def parse_html(html: str) -> HtmlElement | None:
+    """Return the page's tree as trafilatura.load_html builds it, within the byte cap rather
+    than libxml2's default limits; None when it is no HTML. Raise ParseLimit when a limit
+    still cut it: a page stored shorter than it is would pass for whole."""
+    beginning = html[:50].lower()
+    markup = repair_faulty_html(html, beginning).encode("utf-8", errors="surrogatepass")
+    parser = lxml.html.HTMLParser(**_PARSER_OPTIONS)  # one per page: its error log is the page's
     try:
-        return body.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(body).best()
-    encoding = _codec(best.encoding) if best is not None else None
-    if encoding is None:
-        encoding = "cp1252"
-    return body.decode(encoding, errors="replace"), encoding
+        tree = lxml.html.fromstring(markup, parser=parser)
+    except (etree.ParserError, ValueError):  # nothing to parse
+        return None
+    cut = next((e for e in parser.error_log if e.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT), None)
+    if cut is not None:
+        raise ParseLimit(f"{_ADVICE.sub('', cut.message).strip()} (line {cut.line})")
+    # what load_html rejects: no <html> at the start and a single block, not a document
+    if is_dubious_html(beginning) and len(tree) < 2:
+        return None
+    return tree
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +111,9 @@ def _declared_language(html: str) -> str | None:
 
 
 def extract_html(html: str, url: str | None = None) -> HtmlExtract | None:
-    """Return main text and metadata of an HTML page, or None when no main text is found."""
-    tree = trafilatura.load_html(html)
+    """Return main text and metadata of an HTML page, or None when no main text is found;
+    raise ParseLimit when the parser cut the page."""
+    tree = parse_html(html)
     if tree is None:
         return None
     # read before extraction, which prunes the tree it is given

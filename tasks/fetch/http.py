@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -9,13 +11,17 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 
+import httpcore
 import httpx
 
-from tasks.decode import choose_charset, content_type, looks_binary
+from tasks.decode import content_type, looks_binary
 from tasks.fetch.netguard import (
     BlockedAddress,
+    DeadlineExceeded,
     GuardedTransport,
+    Resolver,
     check_url,
     deadline_scope,
     parse_allow_hosts,
@@ -25,6 +31,13 @@ REDIRECTS = (301, 302, 303, 307, 308)
 CODINGS = {"": 0, "identity": 0, "gzip": 31, "x-gzip": 31, "deflate": 15}  # zlib wbits
 CHUNK = 64 * 1024
 Hop = Callable[[httpx.URL], AbstractContextManager[object]]
+E = TypeVar("E", bound=BaseException)
+# The host never answered: no address, no connection or no TLS session. Nothing can then be
+# said of its robots.txt, and the fault is the host's, whichever request met it.
+HOST_FAULTS = frozenset(
+    {"dns_error", "dns_unavailable", "connect_refused", "connect_error", "connect_timeout", "tls_error"}
+)
+_NO_SUCH_NAME = frozenset({socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)})
 
 
 class FetchError(Exception):
@@ -52,11 +65,10 @@ class Response:
     url: str  # after redirects
     status: int
     media_type: str
-    charset: str | None  # chosen from BOM, header, <meta> or XML declaration; None: undecided
+    charset: str | None  # the Content-Type header's label; checked against the bytes when decoded
     body: bytes
     etag: str | None = None
     last_modified: str | None = None
-    charset_source: str = ""  # 'bom' | 'header' | 'meta' | 'xml' | ''
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +93,26 @@ class FetchPolicy:
     feed_backoff_cap: float
     max_entries: int  # feed entries taken per feed and run
     workers: int  # concurrent fetches
+    url_budget: float  # seconds one URL may take over all its tries, from its first request
+
+
+class Budget:
+    """The wall-clock time one URL may still take, counted from its first request."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._start: float | None = None
+
+    def start(self) -> None:
+        """Start the clock, unless an earlier request of the URL started it."""
+        if self._start is None:
+            self._start = time.monotonic()
+
+    def left(self) -> float:
+        """Return the seconds left; all of them before the first request."""
+        if self._start is None:
+            return self.seconds
+        return self._start + self.seconds - time.monotonic()
 
 
 def http_client(
@@ -89,15 +121,27 @@ def http_client(
     timeout: float,
     allow_hosts: str | Iterable[str | tuple[str, int | None]] = (),
     verify: bool = True,
+    resolve: Resolver = socket.getaddrinfo,
 ) -> httpx.Client:
     """Return the project's HTTP client: guarded sockets, no proxies, our User-Agent."""
     return httpx.Client(
-        transport=GuardedTransport(parse_allow_hosts(allow_hosts), verify=verify),
+        transport=GuardedTransport(parse_allow_hosts(allow_hosts), verify=verify, resolve=resolve),
         headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,  # followed in get(), each hop checked
         trust_env=False,  # a proxy from the environment would bypass the address check
+        event_hooks={"response": [_check_location]},
     )
+
+
+def _check_location(response: httpx.Response) -> None:
+    """Refuse a Location that is no URL, before httpx parses it and calls it a protocol error."""
+    if response.has_redirect_location:
+        location = response.headers["location"]
+        try:
+            response.url.join(location)
+        except httpx.InvalidURL as exc:
+            raise BlockedAddress("invalid_url", f"redirect to {location!r}: {exc}") from exc
 
 
 def get(
@@ -111,21 +155,26 @@ def get(
     max_redirects: int = 5,
     hop: Hop | None = None,
     truncate: bool = False,
+    budget: Budget | None = None,
 ) -> Response:
     """Return the response to a GET after at most max_redirects hops; raise FetchError otherwise.
 
-    Each hop runs under its own total deadline; the body is capped at max_bytes decoded, or
-    cut there when truncate is set (robots.txt).
+    Each hop runs under its own total deadline, shortened to what is left of the budget; the
+    body is capped at max_bytes decoded, or cut there when truncate is set (robots.txt).
     """
     seen = {url}
     current = url
-    stop = float("inf")
     try:
         for _ in range(max_redirects + 1):
             target = check_url(current)
             with hop(target) if hop else nullcontext():
-                stop = time.monotonic() + deadline  # waiting for a host slot is not counted
-                with deadline_scope(deadline):
+                seconds = deadline  # waiting for a host slot is not counted
+                if budget is not None:
+                    budget.start()
+                    seconds = min(deadline, budget.left())
+                if seconds <= 0:
+                    raise TransientFetchError("deadline_exceeded", f"no time left for {target}")
+                with deadline_scope(seconds):
                     answer = _one(client, target, headers, max_bytes, tuple(accept), truncate)
             if isinstance(answer, Response):
                 return answer
@@ -133,16 +182,61 @@ def get(
             if current in seen:
                 raise FetchError("redirect_loop", current)
             seen.add(current)
-    except BlockedAddress as exc:
-        raise FetchError(exc.reason, exc.detail) from exc
-    except httpx.TimeoutException as exc:
-        reason = "deadline_exceeded" if time.monotonic() >= stop else "timeout"
-        raise TransientFetchError(reason, f"{type(exc).__name__} {current}") from exc
-    except (httpx.TransportError, httpx.DecodingError) as exc:
-        raise TransientFetchError("network_error", f"{type(exc).__name__}: {exc}") from exc
-    except httpx.InvalidURL as exc:
-        raise FetchError("invalid_url", str(exc)) from exc
+    except (BlockedAddress, httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise fault(exc, current) from exc
     raise FetchError("too_many_redirects", f"more than {max_redirects} from {url}")
+
+
+def fault(exc: BaseException, url: str) -> FetchError:
+    """Return the fetch error that an exception of a request to url stands for.
+
+    The one place that names causes: the innermost exception of the chain decides, since
+    httpx and httpcore wrap the socket's and the resolver's errors.
+    """
+    chain = _chain(exc)
+    connecting = any(isinstance(c, (httpx.ConnectError, httpcore.ConnectError)) for c in chain)
+    if blocked := _find(chain, BlockedAddress):
+        return FetchError(blocked.reason, blocked.detail)
+    if invalid := _find(chain, httpx.InvalidURL) or _find(chain, httpx.UnsupportedProtocol):
+        return FetchError("invalid_url", f"{url}: {invalid}")
+    if dns := _find(chain, socket.gaierror):
+        if dns.errno in _NO_SUCH_NAME:  # the name does not exist: asking again will not help
+            return FetchError("dns_error", f"{url}: {dns.strerror or dns}")
+        return TransientFetchError("dns_unavailable", f"{url}: {dns.strerror or dns}")
+    if refused := _find(chain, ssl.SSLCertVerificationError):
+        return FetchError("tls_error", f"{url}: {refused.verify_message or refused}")
+    if tls := _find(chain, ssl.SSLError) if connecting else None:
+        if isinstance(tls, (ssl.SSLEOFError, ssl.SSLZeroReturnError)):  # the peer hung up
+            return TransientFetchError("connect_error", f"{url}: closed during the TLS handshake")
+        return FetchError("tls_error", f"{url}: {getattr(tls, 'reason', None) or tls}")
+    if _find(chain, httpx.ConnectTimeout) or _find(chain, httpcore.ConnectTimeout):
+        return TransientFetchError("connect_timeout", url)
+    if _find(chain, DeadlineExceeded):
+        return TransientFetchError("deadline_exceeded", url)
+    if _find(chain, httpx.TimeoutException) or _find(chain, httpcore.TimeoutException):
+        return TransientFetchError("timeout", f"{type(exc).__name__} {url}")
+    if _find(chain, ConnectionRefusedError):
+        return TransientFetchError("connect_refused", url)
+    if connecting:
+        return TransientFetchError("connect_error", f"{url}: {chain[-1]}")
+    if _find(chain, httpx.DecodingError):
+        return FetchError("decoding_error", f"{url}: {exc}")
+    return TransientFetchError("network_error", f"{type(exc).__name__}: {exc}")
+
+
+def _find(chain: list[BaseException], kind: type[E]) -> E | None:
+    return next((c for c in chain if isinstance(c, kind)), None)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """Return the exception and its causes as a traceback shows them, outermost first."""
+    chain = [exc]
+    while True:
+        last = chain[-1]
+        cause = last.__cause__ or (None if last.__suppress_context__ else last.__context__)
+        if cause is None or cause in chain:
+            return chain
+        chain.append(cause)
 
 
 def _one(
@@ -182,17 +276,8 @@ def _one(
         body = _read(resp.iter_raw(CHUNK), CODINGS[coding], max_bytes, truncate)
     if looks_binary(body[:1024]):  # feeds, pages and robots.txt are all text
         raise FetchError("binary_content", f"{media_type or 'no type'} with binary bytes")
-    charset, origin = choose_charset(body, declared)
-    return Response(
-        str(url),
-        status,
-        media_type,
-        charset,
-        body,
-        resp.headers.get("etag"),
-        resp.headers.get("last-modified"),
-        origin,
-    )
+    etag, modified = resp.headers.get("etag"), resp.headers.get("last-modified")
+    return Response(str(url), status, media_type, declared, body, etag, modified)
 
 
 def _read(raw: Iterable[bytes], wbits: int, max_bytes: int, truncate: bool) -> bytes:

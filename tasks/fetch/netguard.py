@@ -19,8 +19,10 @@ Resolver = Callable[..., list[tuple[Any, ...]]]
 _METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+MAX_URL_LENGTH = 2048  # what browsers, CDNs and the sitemap protocol handle; longer ones are refused
 # The request being served in this thread must finish by this time.monotonic() value.
 _deadline: ContextVar[float | None] = ContextVar("newsflow_deadline", default=None)
+_CAUSE = "_newsflow_cause"
 
 
 class BlockedAddress(Exception):
@@ -91,8 +93,10 @@ def checked_addresses(
     host = host.strip("[]").lower().rstrip(".")
     try:
         infos = resolve(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+    except UnicodeError as exc:  # a label IDNA cannot encode: no name to look up
+        raise BlockedAddress("invalid_url", f"host {host!r}: {exc}") from exc
+    except socket.gaierror as exc:
+        raise httpcore.ConnectError(f"cannot resolve {host}: {exc.strerror or exc}") from exc
     addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
     if _allowed(host, port, allow):
         return addresses
@@ -109,11 +113,14 @@ def _allowed(host: str, port: int, allow: frozenset[tuple[str, int | None]]) -> 
 
 
 def check_url(url: str | httpx.URL) -> httpx.URL:
-    """Return the URL parsed, or raise BlockedAddress for schemes other than http(s) or userinfo."""
+    """Return the URL parsed, or raise BlockedAddress for schemes other than http(s), userinfo
+    or more than MAX_URL_LENGTH characters."""
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
         raise BlockedAddress("invalid_url", str(exc)) from exc
+    if len(str(parsed)) > MAX_URL_LENGTH:
+        raise BlockedAddress("url_too_long", f"{len(str(parsed))} characters > {MAX_URL_LENGTH}")
     if parsed.scheme not in ("http", "https"):
         raise BlockedAddress("forbidden_url", f"scheme {parsed.scheme!r} in {url}")
     if parsed.userinfo:
@@ -144,6 +151,42 @@ def _budget(timeout: float | None) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
+@contextmanager
+def _timed() -> Iterator[None]:
+    """Raise a socket timeout as DeadlineExceeded when it is the request's deadline that ran out."""
+    try:
+        yield
+    except DeadlineExceeded:
+        raise
+    except httpcore.TimeoutException as exc:
+        stop = _deadline.get()
+        if stop is not None and time.monotonic() >= stop:
+            raise DeadlineExceeded(f"total deadline exceeded ({exc})") from exc
+        raise
+
+
+@contextmanager
+def _pinned() -> Iterator[None]:
+    """Keep an error's cause on it: httpcore's pool re-raises `from None`, which drops it."""
+    try:
+        yield
+    except Exception as exc:
+        if exc.__cause__ is not None:
+            setattr(exc, _CAUSE, exc.__cause__)  # noqa: B010  # read back in _mapped
+        raise
+
+
+@contextmanager
+def _connecting() -> Iterator[None]:
+    """Raise every timeout before a connection (TCP or TLS) is up as ConnectTimeout: the host's."""
+    try:
+        yield
+    except httpcore.ConnectTimeout:
+        raise
+    except httpcore.TimeoutException as exc:
+        raise httpcore.ConnectTimeout(str(exc)) from exc
+
+
 class _DeadlineStream(httpcore.NetworkStream):
     """A socket stream whose every read and write also respects the request's deadline."""
 
@@ -151,10 +194,12 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._inner = inner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _budget(timeout))
+        with _timed():
+            return self._inner.read(max_bytes, _budget(timeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _budget(timeout))
+        with _timed():
+            self._inner.write(buffer, _budget(timeout))
 
     def close(self) -> None:
         self._inner.close()
@@ -162,7 +207,8 @@ class _DeadlineStream(httpcore.NetworkStream):
     def start_tls(
         self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.NetworkStream:
-        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _budget(timeout)))
+        with _pinned(), _connecting():
+            return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _budget(timeout)))
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
@@ -186,9 +232,14 @@ class GuardedBackend(httpcore.SyncBackend):
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
         error: Exception | None = None
-        for address in checked_addresses(host, port, self.allow, self.resolve):
+        with _pinned():
+            addresses = checked_addresses(host, port, self.allow, self.resolve)
+        for address in addresses:
             try:
-                stream = super().connect_tcp(address, port, _budget(timeout), local_address, socket_options)
+                with _pinned(), _connecting():
+                    stream = super().connect_tcp(
+                        address, port, _budget(timeout), local_address, socket_options
+                    )
                 return _DeadlineStream(stream)
             except httpcore.ConnectError as exc:
                 error = exc
@@ -250,9 +301,10 @@ def _mapped() -> Iterator[None]:
     """Raise httpcore's errors as httpx's namesakes, as httpx's own transport does."""
     try:
         yield
-    except DeadlineExceeded as exc:
+    except DeadlineExceeded as exc:  # the cause keeps it apart from a plain read timeout
         raise httpx.ReadTimeout(f"deadline: {exc}") from exc
     except httpcore.UnsupportedProtocol as exc:
         raise httpx.UnsupportedProtocol(str(exc)) from exc
     except (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError) as exc:
+        exc.__cause__ = exc.__cause__ or getattr(exc, _CAUSE, None)  # what names the fault
         raise getattr(httpx, type(exc).__name__, httpx.TransportError)(str(exc)) from exc

@@ -12,6 +12,8 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from tasks.fetch.http import (
+    HOST_FAULTS,
+    Budget,
     FetchError,
     FetchPolicy,
     Response,
@@ -65,15 +67,20 @@ class Fetcher:
         self.client = client
         self.policy = policy
         self.gate = HostGate(policy.host_min_interval, policy.host_concurrency)
-        self._robots: dict[str, RobotFileParser | None] = {}  # None: unreachable this run
+        self._robots: dict[str, RobotFileParser | FetchError] = {}  # an error: unavailable this run
         self._robots_locks: dict[str, threading.Lock] = {}
+        self._host_faults: dict[str, list[FetchError]] = {}  # per origin, met by its robots.txt
         self._lock = threading.Lock()
 
     def fetch(
         self, url: str, *, accept: Iterable[str] = (), headers: dict[str, str] | None = None
     ) -> Response:
-        """Return the response; raise FetchError, RetryLater when it must wait for a later run."""
+        """Return the response; raise FetchError, RetryLater when it must wait for a later run.
+
+        Transient faults are tried again while tries and the URL's time budget last.
+        """
         p = self.policy
+        budget = Budget(p.url_budget)
         for attempt in range(max(1, p.attempts)):
             try:
                 return get(
@@ -85,6 +92,7 @@ class Fetcher:
                     deadline=p.deadline,
                     max_redirects=p.max_redirects,
                     hop=self._hop,
+                    budget=budget,
                 )
             except TransientFetchError as exc:
                 wait = exc.retry_after
@@ -94,10 +102,17 @@ class Fetcher:
                         f"{exc.reason}, Retry-After {wait:.0f} s > {p.retry_after_cap:.0f} s: {url}",
                         wait,
                     ) from exc
-                if attempt == p.attempts - 1:
-                    raise
                 if wait is None:
                     wait = p.retry_base_delay * 2**attempt * (0.5 + random.random())
+                last = attempt == p.attempts - 1
+                if budget.left() <= 0 or (not last and budget.left() <= wait):
+                    raise FetchError(
+                        "url_budget_exceeded",
+                        f"{p.url_budget:g} s for {url} spent after {attempt + 1} tries; "
+                        f"last {exc.reason}: {exc.detail}",
+                    ) from exc
+                if last:
+                    raise
                 self.gate.defer(httpx.URL(url).host, wait)
         raise AssertionError("unreachable")
 
@@ -114,15 +129,31 @@ class Fetcher:
             lock = self._robots_locks.setdefault(origin, threading.Lock())
         with lock:  # one fetch of robots.txt per host, however many pages wait for it
             if origin not in self._robots:
-                self._robots[origin] = self._read_robots(origin, url.host)
+                self._raise_host_fault(origin)
+                try:
+                    self._robots[origin] = self._read_robots(origin, url.host)
+                except FetchError as exc:  # only the host's own faults get here
+                    self._host_faults.setdefault(origin, []).append(exc)
+                    raise
         rules = self._robots[origin]
-        if rules is None:
-            raise RetryLater("robots_unavailable", f"{origin}/robots.txt unreachable")
+        if isinstance(rules, FetchError):
+            raise RetryLater("robots_unavailable", f"{origin}/robots.txt: {rules}")
         if not rules.can_fetch(self.policy.user_agent, str(url)):
             raise FetchError("robots_disallowed", str(url))
 
-    def _read_robots(self, origin: str, host: str) -> RobotFileParser | None:
-        """Return the origin's rules; None when unreachable (5xx, timeout): disallow this run."""
+    def _raise_host_fault(self, origin: str) -> None:
+        """Raise the origin's connection fault again, without a request, once it is certain
+        for this run: permanent (no such name, a certificate refused) or met on every try."""
+        faults = self._host_faults.get(origin, [])
+        if faults and (
+            not isinstance(faults[-1], TransientFetchError) or len(faults) >= self.policy.attempts
+        ):
+            raise FetchError(faults[-1].reason, f"{faults[-1].detail} (met {len(faults)}x this run)")
+
+    def _read_robots(self, origin: str, host: str) -> RobotFileParser | FetchError:
+        """Return the origin's rules, or why they are unavailable when the host answered but
+        robots.txt did not (5xx, a timeout after connecting): disallow this run. Raise the
+        host's own connection fault."""
         rules = RobotFileParser()
         p = self.policy
         try:
@@ -130,14 +161,16 @@ class Fetcher:
                 self.client,
                 f"{origin}/robots.txt",
                 max_bytes=p.robots_max_bytes,
-                deadline=p.deadline,
+                deadline=min(p.deadline, p.url_budget),
                 max_redirects=p.max_redirects,
                 hop=lambda u: self.gate.slot(u.host),
                 truncate=True,
             )
-        except TransientFetchError:
-            return None  # RFC 9309 2.3.1.4: unreachable means complete disallow
-        except FetchError:
+        except FetchError as exc:
+            if exc.reason in HOST_FAULTS:
+                raise
+            if isinstance(exc, TransientFetchError):
+                return exc  # RFC 9309 2.3.1.4: unreachable means complete disallow
             rules.parse([])  # 4xx or no usable file: RFC 9309 2.3.1.3, everything allowed
             return rules
         rules.parse(resp.body.decode("utf-8", errors="replace").splitlines())

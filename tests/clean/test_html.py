@@ -5,13 +5,17 @@ from __future__ import annotations
 import gzip
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tasks.clean.html import decode_html, extract_html
+from tasks.clean import clean_document
+from tasks.clean.html import ParseLimit, decode_html, extract_html, parse_html
+from tasks.records import Document, EntryMeta, Quarantined, RawDocument
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
 CORPUS = Path(os.environ.get("NEWSFLOW_CORPUS") or Path(__file__).resolve().parents[3] / "shared" / "corpus")
 
 # Measured on the 30-page sample below with the chosen EXTRACT_OPTIONS: F1 0.928
@@ -61,7 +65,7 @@ F1_FLOOR = 0.90
             '<meta charset="iso-8859-15"><p>€</p>',
             "iso8859-15",
         ),
-        # a declaration wins over stray bytes that contradict it: U+FFFD, as in browsers
+        # a UTF-8 label holds over bytes that are UTF-8 but for a stray one: U+FFFD there
         (b"<p>K\xfcche \xc3\xa4</p>", "utf-8", "<p>K\ufffdche ä</p>", "utf-8"),
         # no declaration, valid UTF-8
         ("<p>Straße</p>".encode(), None, "<p>Straße</p>", "utf-8"),
@@ -193,6 +197,58 @@ def test_extract_html_metadata() -> None:
 )
 def test_extract_html_returns_none_without_main_text(html: str) -> None:
     assert extract_html(html) is None
+
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+# a real article's words (424 of them), as a page would hold them
+WORDS = " ".join((sorted(SEEDS.glob("*.txt"))[0]).read_text(encoding="utf-8").split()[:424])
+
+
+def _nested(depth: int) -> str:
+    """A page whose article sits inside depth nested <div>s, as some page builders emit."""
+    return (
+        f"<html><head><title>Nested</title></head><body>{'<div>' * depth}"
+        f"<article><p>{WORDS}</p></article>{'</div>' * depth}</body></html>"
+    )
+
+
+@pytest.mark.parametrize("depth", [254, 300, 2000])
+def test_an_article_deep_in_nested_divs_is_extracted_whole(depth: int) -> None:
+    # libxml2 stops at 256 levels unless told otherwise: the article was lost there
+    extracted = extract_html(_nested(depth))
+    assert extracted is not None and extracted.text.split() == WORDS.split()
+
+
+def test_a_single_10_mb_text_node_is_parsed_whole() -> None:
+    # past 10,000,000 bytes libxml2 drops a text node unless told otherwise: only the title was kept
+    words = "lorem ipsum dolor sit amet " * 400_000
+    tree = parse_html(f"<html><head><title>Big</title></head><body><p>{words}</p></body></html>")
+    assert tree is not None and len(" ".join(tree.itertext()).split()) == 2_000_001
+
+
+@pytest.mark.slow
+def test_an_article_with_a_10_mb_text_node_is_extracted_whole() -> None:
+    # one 10.2 MB paragraph: past libxml2's 10,000,000-byte node limit, within the 10 MiB fetch cap
+    words = (WORDS + " ") * 3_750
+    extracted = extract_html(f"<html><head><title>Big</title></head><body><p>{words}</p></body></html>")
+    assert extracted is not None and len(extracted.text.split()) == 424 * 3_750
+
+
+def test_a_page_cut_by_a_parser_limit_is_set_aside_not_stored_short() -> None:
+    # deeper than even the lifted limit (2048): what the parser keeps is not the page
+    with pytest.raises(ParseLimit, match="depth"):
+        parse_html(_nested(3000))
+    entry = EntryMeta(link="http://news.example/a", summary=" ".join(WORDS.split()[:84]))
+    raw = RawDocument("src", "http://news.example/a", _nested(3000).encode(), "text/html", NOW, entry=entry)
+    outcome = clean_document(raw)
+    # the feed summary is no stand-in for a page the parser cut
+    assert isinstance(outcome, Quarantined) and (outcome.stage, outcome.reason) == ("clean", "parse_limit")
+    assert "2048" in outcome.detail
+    shallow = RawDocument(
+        "src", "http://news.example/b", _nested(300).encode(), "text/html", NOW, entry=entry
+    )
+    kept = clean_document(shallow)
+    assert isinstance(kept, Document) and len(kept.text.split()) == 424
 
 
 def _score(pages: list[tuple[str, dict[str, list[str]]]]) -> float:

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import duckdb
+import httpcore
 import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
 import warehouse
-from tasks.decode import choose_charset, looks_binary
 from tasks.fetch.feedhealth import FeedHealth, read_feed_health, write_feed_health
-from tasks.fetch.http import Response, retry_after_seconds
+from tasks.fetch.http import Response, TransientFetchError, fault, retry_after_seconds
 from tasks.fetch.netguard import (
     BlockedAddress,
+    DeadlineExceeded,
     GuardedTransport,
     check_url,
     checked_addresses,
@@ -111,12 +113,93 @@ def test_one_private_answer_blocks_a_name() -> None:
         ("gopher://example.com:70/", "forbidden_url"),
         ("http://user:secret@example.com/", "forbidden_url"),  # credentials would be sent
         ("http:///path-only", "invalid_url"),
+        ("http://example.com/" + "a" * 2030, "url_too_long"),  # 2,049 characters
     ],
 )
 def test_check_url_refuses(url: str, reason: str) -> None:
     with pytest.raises(BlockedAddress) as info:
         check_url(url)
     assert info.value.reason == reason
+
+
+def test_a_url_of_2048_characters_passes() -> None:
+    url = "http://example.com/" + "a" * 2029
+    assert len(str(check_url(url))) == 2048
+
+
+def _caused(*chain: BaseException) -> BaseException:
+    """The first exception, caused by the next, and so on: as httpx and httpcore raise them."""
+    for outer, inner in zip(chain, chain[1:], strict=False):
+        outer.__cause__ = inner
+    return chain[0]
+
+
+def _cert_error() -> ssl.SSLCertVerificationError:
+    error = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    error.verify_message = "self-signed certificate"
+    return error
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason", "transient"),
+    [
+        # what the guard refuses keeps its own reason
+        (BlockedAddress("blocked_address", "x resolves to 10.0.0.1 (private)"), "blocked_address", False),
+        (BlockedAddress("url_too_long", "3000 characters > 2048"), "url_too_long", False),
+        # no such name: permanent; the resolver failing for now: transient
+        (
+            _caused(
+                httpx.ConnectError("x"), httpcore.ConnectError("x"), socket.gaierror(socket.EAI_NONAME, "")
+            ),
+            "dns_error",
+            False,
+        ),
+        (
+            _caused(
+                httpx.ConnectError("x"), httpcore.ConnectError("x"), socket.gaierror(socket.EAI_AGAIN, "")
+            ),
+            "dns_unavailable",
+            True,
+        ),
+        # the port refuses, or the route fails
+        (
+            _caused(httpx.ConnectError("x"), httpcore.ConnectError("x"), ConnectionRefusedError()),
+            "connect_refused",
+            True,
+        ),
+        (
+            _caused(httpx.ConnectError("x"), httpcore.ConnectError("x"), OSError(113, "No route")),
+            "connect_error",
+            True,
+        ),
+        # the certificate is refused: permanent, never retried without verification
+        (_caused(httpx.ConnectError("x"), httpcore.ConnectError("x"), _cert_error()), "tls_error", False),
+        (_caused(httpx.ConnectError("x"), ssl.SSLError(1, "wrong version number")), "tls_error", False),
+        # the peer hung up in the handshake: transient
+        (_caused(httpx.ConnectError("x"), ssl.SSLEOFError(8, "EOF")), "connect_error", True),
+        # a TLS error after the connection is up is the network's, not the certificate's
+        (_caused(httpx.ReadError("x"), ssl.SSLError(1, "bad record mac")), "network_error", True),
+        # time: before a connection (the host's), the request's deadline, one read
+        (httpx.ConnectTimeout("x"), "connect_timeout", True),
+        (
+            _caused(httpx.ConnectTimeout("x"), httpcore.ConnectTimeout("x"), DeadlineExceeded("x")),
+            "connect_timeout",
+            True,
+        ),
+        (_caused(httpx.ReadTimeout("x"), DeadlineExceeded("x")), "deadline_exceeded", True),
+        (httpx.ReadTimeout("x"), "timeout", True),
+        (httpx.WriteTimeout("x"), "timeout", True),
+        # what is no URL
+        (httpx.InvalidURL("Invalid IPv4 address: '0177.0.0.1'"), "invalid_url", False),
+        (httpx.UnsupportedProtocol("x"), "invalid_url", False),
+        # the connection broke in the middle: transient
+        (_caused(httpx.ReadError("x"), ConnectionResetError()), "network_error", True),
+        (httpx.RemoteProtocolError("x"), "network_error", True),
+    ],
+)
+def test_fault_names_the_cause(exc: BaseException, reason: str, transient: bool) -> None:
+    error = fault(exc, "http://news.example/a")
+    assert (error.reason, isinstance(error, TransientFetchError)) == (reason, transient)
 
 
 def test_connection_goes_to_the_checked_address_with_the_name_in_host(
@@ -157,53 +240,6 @@ def test_connection_goes_to_the_checked_address_with_the_name_in_host(
 )
 def test_retry_after(value: str | None, seconds: float | None) -> None:
     assert retry_after_seconds(value, NOW) == seconds
-
-
-CP1252 = "caf\xe9 \u201cquoted\u201d".encode("cp1252")
-UTF8 = "caf\xe9 \u201cquoted\u201d".encode()
-
-
-@pytest.mark.parametrize(
-    ("body", "declared", "charset", "origin"),
-    [
-        (b"\xef\xbb\xbf<p>x</p>", "iso-8859-1", "utf-8", "bom"),  # a BOM beats the header
-        (b"<p>caf\xe9</p>", "iso-8859-1", "iso-8859-1", "header"),
-        (UTF8, "utf-8", "utf-8", "header"),
-        # header says UTF-8 over cp1252 bytes: the <meta> is believed instead
-        (b'<meta charset="windows-1252">' + CP1252, "utf-8", "windows-1252", "meta"),
-        # header says UTF-8 over cp1252 bytes and nothing else: undecided, cleaning detects
-        (CP1252, "utf-8", None, ""),
-        # a server-default latin-1 over valid UTF-8: not believed
-        (UTF8, "iso-8859-1", None, ""),
-        (
-            b'<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-15">x',
-            None,
-            "iso-8859-15",
-            "meta",
-        ),
-        (b'<?xml version="1.0" encoding="windows-1251"?><rss/>', None, "windows-1251", "xml"),
-        (b"<p>x</p>", "no-such-charset", None, ""),  # unknown labels are ignored
-        (b"<p>x</p>", "rot13", None, ""),  # a codec, but not a text encoding
-    ],
-)
-def test_choose_charset(body: bytes, declared: str | None, charset: str | None, origin: str) -> None:
-    assert choose_charset(body, declared) == (charset, origin)
-
-
-@pytest.mark.parametrize(
-    ("head", "binary"),
-    [
-        (b"\x89PNG\r\n\x1a\n", True),
-        (b"%PDF-1.7\n", True),
-        (b"\x1f\x8b\x08\x00", True),  # gzip inside the body: compressed twice
-        (b"PK\x03\x04", True),
-        (b"<html>\x00</html>", True),
-        (b"\xff\xfe<\x00h\x00", False),  # UTF-16 with BOM: NULs are legitimate
-        (b"<!doctype html><p>hello", False),
-    ],
-)
-def test_looks_binary(head: bytes, binary: bool) -> None:
-    assert looks_binary(head) is binary
 
 
 FEED = FeedHealth("http://feeds.example/a.xml", "s1")
