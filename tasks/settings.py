@@ -50,9 +50,11 @@ class Settings(BaseSettings):
         "CPU, at most one per 16 MiB of memory, at least 20).",
     )
     language_threshold: float = Field(
-        0.80, description="Below this langdetect probability the language is 'und'."
+        0.80, description="Below this probability (of either detector) the language is 'und'."
     )
-    language_sample_chars: int = Field(2000, description="Characters of text given to langdetect.")
+    # 600 measured as good as 2000 (benchmarks/language.py: 100.00 % / 90.3 % vs 99.27 % / 91.3 %
+    # on 300 documents) at 11 ms instead of 19 ms a document.
+    language_sample_chars: int = Field(600, description="Characters of text given to the language detectors.")
     near_threshold: float = Field(
         0.70, description="Estimated Jaccard similarity from which an article is a near-duplicate."
     )

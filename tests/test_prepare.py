@@ -39,7 +39,7 @@ def fail(value: int) -> int:
 
 @pytest.fixture(scope="module")
 def pool() -> DocumentPool:
-    with DocumentPool(2) as pool:
+    with DocumentPool(2, preload=["tasks.prepare"]) as pool:
         yield pool
 
 
