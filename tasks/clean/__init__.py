@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from tasks.clean.boilerplate import clean_plain_text, repeated_lines
 from tasks.clean.html import decode_html, extract_html
+from tasks.clean.metadata import clean_author, clean_title
 from tasks.clean.quality import low_quality
 from tasks.records import Document, Quarantined, RawDocument
 
@@ -63,28 +64,32 @@ def _clean_html(raw: RawDocument) -> Document | Quarantined:
             extracted.text,
             extracted.title,
             extracted.author,
-            extracted.date,
-            extracted.site_name,
-            extracted.description,
-            extracted.tags,
+            published=extracted.date,
+            date_source=extracted.date_source,
+            site_name=extracted.site_name,
+            description=extracted.description,
+            tags=extracted.tags,
         )
     )
 
 
 def _with_entry(doc: Document) -> Document:
-    """Fill metadata the document lacks from its feed entry."""
+    """Fill metadata the document lacks from its feed entry; the entry's date wins over the page's."""
     entry = doc.raw.entry
     if entry is None:
         return doc
+    url = doc.raw.final_url or doc.raw.uri
+    published, source = (entry.published, "feed") if entry.published else (doc.published, doc.date_source)
     return Document(
         doc.raw,
         doc.text,
-        doc.title or entry.title,
-        doc.author or entry.author,
-        doc.published or entry.published,
-        doc.site_name,
-        doc.description or entry.summary,
-        doc.tags,
+        doc.title or clean_title(entry.title, None, doc.site_name, url),
+        doc.author or clean_author(entry.author, doc.site_name, url),
+        published=published,
+        date_source=source,
+        site_name=doc.site_name,
+        description=doc.description or entry.summary,
+        tags=doc.tags,
     )
 
 

@@ -173,7 +173,8 @@ def test_extract_html_metadata() -> None:
         "https://kyffhaeuser-nachrichten.de/news/news_lang.php?ArtNr=335614",
     )
     assert extracted is not None
-    assert extracted.date == "2023-10-31"
+    # the page's <meta> states the time and offset, which trafilatura cut to the day
+    assert (extracted.date, extracted.date_source) == ("2023-10-31T10:19:00+01:00", "page")
     assert extracted.site_name == "Kyffhäuser Nachrichten"
     assert isinstance(extracted.tags, tuple)
 
