@@ -10,6 +10,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from htmldate.extractors import try_date_expr
 from lxml.html import HtmlElement
 
 DateSource = Literal["feed", "page", "url"]
@@ -22,7 +23,7 @@ MAX_HEADLINE_WORDS = 25  # a longer <h1> is a teaser paragraph, not the headline
 
 # UTF-8 read as cp1252 or latin-1: a lead byte shown as Â-ô followed by a continuation byte shown
 # as a C1 control or a cp1252 symbol, or an accented capital stranded after lowercase letters
-# (its continuation byte was a control character that got dropped: "JaroÅ" for "Jaroś").
+# (its continuation byte was a control character that got dropped: "JaroÅ" for "Jaroń").
 _CP1252 = "€\x81‚ƒ„…†‡ˆ‰Š‹Œ\x8dŽ\x8f\x90‘’“”•–—˜™š›œ\x9džŸ"
 _CP1252_BYTE = {ch: bytes([0x80 + i]) for i, ch in enumerate(_CP1252)}
 _MOJIBAKE = re.compile(rf"[\u00c2-\u00f4][\u0080-\u00bf{_CP1252}]|(?<=[a-z])[ÃÂÅÄ](?![a-zà-ÿ])")
@@ -60,6 +61,10 @@ _ISO_DATE = re.compile(
     r"(\d{4})-(\d{1,2})-(\d{1,2})"
     r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?"
 )
+# Bounds for htmldate's parser, fixed so that no clock is read here: normalize judges plausibility.
+_EARLIEST, _LATEST = datetime(1990, 1, 1), datetime(2100, 1, 1)
+_NUMERIC_DATE = re.compile(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})[/.-](?:\d{4}|\d{2})(?!\d)")
+MAX_DATE_TEXT = 100  # characters of an element's text read as a written date
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?=[/.-]|$)")
 
 
@@ -91,10 +96,8 @@ def _host_labels(url: str | None) -> list[str]:
 
 
 def names_site(segment: str, site_name: str | None, url: str | None, *, loose: bool = False) -> bool:
-    """Return True when the text is the site's name or host ("Harvard Health" ~ health.harvard.edu).
-
-    loose also accepts a segment holding the name or a host label ("LogRocket Blog"), or held in the name.
-    """
+    """Return True when the text is the site's name or host ("Harvard Health" ~ health.harvard.edu)."""
+    # loose also takes a segment holding the name or a host label ("LogRocket Blog"), or held in the name
     seg = _compact(segment)
     if not seg:
         return False
@@ -144,9 +147,10 @@ def clean_title(
     title: str | None, headline: str | None, site_name: str | None, url: str | None
 ) -> str | None:
     """Return the article's title: the page's headline, else its title without the site's name."""
-    page_title = repair_mojibake(title) if title else None
+    # a title with a byte beyond repair is still the best title there is
+    page_title = (repair_mojibake(title) or title) if title else None
     page_title = strip_site_name(page_title, site_name, url) if page_title else None
-    head = repair_mojibake(headline) if headline else None
+    head = (repair_mojibake(headline) or headline) if headline else None
     if not head or len(head.split()) > MAX_HEADLINE_WORDS or names_site(head, site_name, url):
         return page_title
     head = strip_site_name(head, site_name, url)
@@ -201,7 +205,7 @@ def iso_date(value: str) -> str | None:
         try:
             return parsedate_to_datetime(value).isoformat()
         except (TypeError, ValueError, IndexError):
-            return None
+            return _written_date(value)
     year, month, day, hour, minute, second, offset = match.groups()
     try:
         when = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
@@ -213,6 +217,20 @@ def iso_date(value: str) -> str | None:
     if zone and ":" not in zone:
         zone = f"{zone[:3]}:{zone[3:]}"
     return when.isoformat() + zone
+
+
+def _written_date(text: str) -> str | None:
+    """Return the day a date written in words states ("October 17, 2018", "17. Oktober 2018"), or None."""
+    text = text[:MAX_DATE_TEXT]
+    numeric = _NUMERIC_DATE.search(text)
+    # 03/09/2026 is March or September depending on the reader: which one is not stated
+    if numeric and numeric[1] != numeric[2] and max(int(numeric[1]), int(numeric[2])) <= 12:
+        return None
+    found = try_date_expr(text, "%Y-%m-%d", False, _EARLIEST, _LATEST)
+    # htmldate completes "2024/05" to the 1st: a day the text does not state is a guess
+    if found is None or not re.search(rf"(?<!\d)0?{int(found[8:])}(?!\d)", text):
+        return None
+    return str(found)
 
 
 def _json_ld_nodes(tree: HtmlElement) -> Iterator[dict[str, Any]]:
@@ -246,10 +264,11 @@ def _stated_dates(tree: HtmlElement) -> Iterator[str]:
         published = node.get("datePublished")
         if isinstance(published, str) and _is_article(node):
             yield published
-    for element in tree.xpath('//*[@itemprop="datePublished"] | //time[@pubdate]'):
-        value = element.get("datetime") or element.get("content")
-        if value:
-            yield value
+    elements = tree.xpath('//*[@itemprop="datePublished"] | //time[@pubdate]')
+    values = {" ".join((e.get("datetime") or e.get("content") or e.text_content()).split()) for e in elements}
+    # several different dates are a list of posts, and which one is this article's is not stated
+    if len(values) == 1:
+        yield values.pop()
 
 
 def page_date(tree: HtmlElement) -> str | None:
