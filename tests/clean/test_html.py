@@ -183,6 +183,8 @@ def test_extract_html_metadata() -> None:
     assert isinstance(extracted.tags, tuple)
 
 
+# Pages from wcxb-dev (github.com/Murrough-Foley/web-content-extraction-benchmark, CC-BY-4.0),
+# bytes as captured there; each gave a wrong label before tasks/clean/metadata.py.
 @pytest.mark.parametrize(
     ("name", "url", "field", "expected"),
     [
