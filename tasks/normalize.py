@@ -120,6 +120,7 @@ def to_article(
     canonical = canonical_url(url)
     digest = content_hash(text)
     entry = raw.entry
+    published = plausible_date(doc.published, now=now)
     return Article(
         article_id=article_id(canonical, digest),
         source_id=raw.source_id,
@@ -129,7 +130,8 @@ def to_article(
         guid=normalize_field(entry.guid) if entry else None,
         title=normalize_field(doc.title),
         author=normalize_field(doc.author),
-        published_at=plausible_date(doc.published, now=now),
+        published_at=published,
+        date_source=doc.date_source if published else None,
         language=guess.language,
         language_prob=guess.probability,
         text=text,

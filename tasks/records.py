@@ -98,6 +98,7 @@ class Document:
     title: str | None = None
     author: str | None = None
     published: str | datetime | None = None  # as found; normalized later
+    date_source: str | None = None  # where published came from: 'feed', 'page', 'url'; None if nowhere
     site_name: str | None = None
     description: str | None = None
     tags: tuple[str, ...] = ()
@@ -119,6 +120,7 @@ class Article:
     title: str | None
     author: str | None
     published_at: datetime | None
+    date_source: str | None  # 'feed', 'page' (its metadata), 'url' (its path); None with no date
     language: str
     language_prob: float
     text: str

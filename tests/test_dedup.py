@@ -33,6 +33,7 @@ def make(
         title=None,
         author=None,
         published_at=None,
+        date_source=None,
         language="fr",
         language_prob=1.0,
         text=text,

@@ -6,14 +6,17 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tasks.language import LanguageGuess
 from tasks.normalize import (
     article_id,
     canonical_url,
     content_hash,
     normalize_text,
     plausible_date,
+    to_article,
     word_count,
 )
+from tasks.records import Article, Document, RawDocument
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -88,3 +91,26 @@ def test_article_id_prefers_the_canonical_url() -> None:
     assert article_id("https://example.com/a", digest) == article_id("https://example.com/a", "other")
     assert article_id(None, digest) != article_id("https://example.com/a", digest)
     assert len(article_id(None, digest)) == 32
+
+
+@pytest.mark.parametrize(
+    ("published", "source", "expected"),
+    [
+        # a stated date keeps its source
+        ("2024-05-01T10:00:00+02:00", "page", (datetime(2024, 5, 1, 8, tzinfo=UTC), "page")),
+        ("2024-05-01", "url", (datetime(2024, 5, 1, tzinfo=UTC), "url")),
+        # a date that is not plausible is dropped, and with it the claim of where it came from
+        ("2099-01-01", "feed", (None, None)),
+        ("not a date", "page", (None, None)),
+        # nothing stated
+        (None, None, (None, None)),
+    ],
+)
+def test_to_article_keeps_a_date_source_only_with_its_date(
+    published: str | None, source: str | None, expected: tuple[datetime | None, str | None]
+) -> None:
+    raw = RawDocument("s", "https://example.com/a", b"", "text/html", NOW, final_url="https://example.com/a")
+    doc = Document(raw, "Un texte assez long pour un article.", published=published, date_source=source)
+    article = to_article(doc, LanguageGuess("fr", 1.0), now=NOW, min_words=1, run_id="r")
+    assert isinstance(article, Article)
+    assert (article.published_at, article.date_source) == expected

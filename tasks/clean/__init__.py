@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from tasks.clean.boilerplate import clean_plain_text, repeated_lines
 from tasks.clean.html import ParseLimit, extract_html
+from tasks.clean.metadata import clean_author, clean_title
 from tasks.clean.quality import low_quality
 from tasks.decode import decode
 from tasks.records import Document, Quarantined, RawDocument
@@ -62,23 +63,27 @@ def _clean_html(raw: RawDocument, html: str) -> Document | Quarantined:
         extracted.text,
         extracted.title,
         extracted.author,
-        extracted.date,
-        extracted.site_name,
-        extracted.description,
-        extracted.tags,
+        published=extracted.date,
+        date_source=extracted.date_source,
+        site_name=extracted.site_name,
+        description=extracted.description,
+        tags=extracted.tags,
     )
 
 
 def _with_entry(doc: Document) -> Document:
-    """Fill metadata the document lacks from its feed entry."""
+    """Fill metadata the document lacks from its feed entry; the entry's date wins over the page's."""
     entry = doc.raw.entry
     if entry is None:
         return doc
+    url = doc.raw.final_url or doc.raw.uri
+    published, source = (entry.published, "feed") if entry.published else (doc.published, doc.date_source)
     return replace(
         doc,
-        title=doc.title or entry.title,
-        author=doc.author or entry.author,
-        published=doc.published or entry.published,
+        title=doc.title or clean_title(entry.title, None, doc.site_name, url),
+        author=doc.author or clean_author(entry.author, doc.site_name, url),
+        published=published,
+        date_source=source,
         description=doc.description or entry.summary,
     )
 

@@ -13,6 +13,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document
 from trafilatura.utils import is_dubious_html, repair_faulty_html
 
+from tasks.clean.metadata import clean_author, clean_title, headline, page_date, stated_date
 from tasks.clean.quality import PageCues, page_cues
 from tasks.decode import decode
 
@@ -33,9 +34,9 @@ from tasks.decode import decode
 #   fast=True                   0.9068  0.9302  0.9184  15.8
 # deduplicate would be ruled out anyway: its LRU cache is process-global, so a page's
 # text would depend on the pages extracted before it. Most of the cost is metadata: on a
-# 248-page sample, date_extraction_params={"extensive_search": False} cut CPU time by 37%
-# but lost 27 of 247 dates (many of them bare-year guesses such as 2016-01-01); left at
-# the default because feeds may not supply a date and snippet F1 cannot weigh the loss.
+# 248-page sample, date_extraction_params={"extensive_search": False} cut CPU time by 37%.
+# trafilatura's date is not used (it guesses from copyright lines and free text, see
+# tasks/clean/metadata.py), so its search is kept to the cheap one.
 EXTRACT_OPTIONS: dict[str, object] = {"include_comments": False}
 
 _HTML_TAG = re.compile(r"<html\b[^>]*>", re.I)
@@ -95,7 +96,8 @@ class HtmlExtract:
     text: str  # main text, paragraphs joined with "\n"
     title: str | None
     author: str | None
-    date: str | None  # as trafilatura gives it (ISO date string) or None
+    date: str | None  # ISO 8601 as the page's metadata or URL states it, never a guess
+    date_source: str | None  # 'page' or 'url' with a date, else None
     site_name: str | None
     description: str | None
     tags: tuple[str, ...]
@@ -118,20 +120,29 @@ def extract_html(html: str, url: str | None = None) -> HtmlExtract | None:
         return None
     # read before extraction, which prunes the tree it is given
     cues = page_cues(tree)
+    heading, stated = headline(tree), page_date(tree)
     document = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=True, **cast(dict[str, Any], EXTRACT_OPTIONS)
+        tree,
+        url=url,
+        with_metadata=True,
+        # a new dict each call: trafilatura writes the page's URL into it
+        date_extraction_params={"extensive_search": False, "original_date": True},
+        **cast(dict[str, Any], EXTRACT_OPTIONS),
     )
     text = (document.text or "").strip() if isinstance(document, Document) else ""
     if not isinstance(document, Document) or not text:
         return None
     # trafilatura splits site taxonomy into categories and free tags; downstream wants one list
     tags = tuple(dict.fromkeys([*(document.categories or []), *(document.tags or [])]))
+    site_name = document.sitename or None
+    date, date_source = stated_date(stated, url)
     return HtmlExtract(
         text=text,
-        title=document.title or None,
-        author=document.author or None,
-        date=document.date or None,
-        site_name=document.sitename or None,
+        title=clean_title(document.title, heading, site_name, url),
+        author=clean_author(document.author, site_name, url),
+        date=date,
+        date_source=date_source,
+        site_name=site_name,
         description=document.description or None,
         tags=tags,
         # trafilatura 2.x sets Document.language only when filtering by target_language

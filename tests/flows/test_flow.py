@@ -210,6 +210,10 @@ def test_feeds_and_pages_flow_through_the_same_path(
     ]
     assert all(r[2] for r in loaded)
     assert sum(r[3] is not None for r in loaded) == 3  # feed entries keep their GUID
+    # a date only where the page's metadata states one (kyffhaeuser, wikimedia), stored with its source
+    assert rows(
+        db_path, "SELECT date_source, count(published_at), count(*) FROM articles GROUP BY 1 ORDER BY 1"
+    ) == [("page", 2, 2), (None, 0, 2)]
 
     requests_before = len(httpserver.log)
     before = counts(db_path)
