@@ -1,4 +1,4 @@
-"""Run every benchmark: throughput, re-run and memory; scale-out choice; dedup lookup; quality."""
+"""Run every benchmark: throughput, re-run, memory; scale-out; dedup lookup; quality; labels."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-from benchmarks import lookup, quality, runners, throughput
+from benchmarks import language, lookup, metadata, quality, runners, throughput
 
 
 def _cpu_model() -> str:
@@ -44,6 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             lambda: lookup.main(["--sizes", "10000,100000" if quick else "10000,100000,1000000"]),
         ),
         ("extraction quality", lambda: quality.main(["--limit", "100"] if quick else [])),
+        (
+            "language labels",
+            lambda: language.main(["--sentences", "40", "--paragraphs", "20"] if quick else []),
+        ),
+        ("titles, authors, dates", lambda: metadata.main(["--every", "8"] if quick else [])),
     ]
     print(
         f"machine: {_cpu_model()}, {__import__('os').cpu_count()} CPUs, Python {platform.python_version()}",
