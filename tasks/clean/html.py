@@ -69,11 +69,17 @@ def decode_html(body: bytes, declared_charset: str | None = None) -> tuple[str, 
     return decoded.text, decoded.encoding
 
 
+_END_TAGS = re.compile(r"</(?:body|html)\s*>", re.I)
+
+
 def parse_html(html: str) -> HtmlElement | None:
     """Return the page's tree as trafilatura.load_html builds it, within the byte cap rather
     than libxml2's default limits; None when it is no HTML. Raise ParseLimit when a limit
     still cut it: a page stored shorter than it is would pass for whole."""
     beginning = html[:50].lower()
+    # libxml2 drops what follows an early </body></html> (a template closing before the article):
+    # the parser closes both at the end anyway. 1 of 2,487 corpus pages changes: 38 -> 806 words.
+    html = _END_TAGS.sub("", html)
     markup = repair_faulty_html(html, beginning).encode("utf-8", errors="surrogatepass")
     parser = lxml.html.HTMLParser(**_PARSER_OPTIONS)  # one per page: its error log is the page's
     try:

@@ -344,3 +344,11 @@ def test_quality_floor_on_corpus_sample() -> None:
     ordered = sorted(evaldata.items(), key=lambda pair: pair[1]["file"])
     # every 33rd page by file name spreads the sample over sites instead of one hash prefix
     assert _score(ordered[::33][:30]) >= F1_FLOOR
+
+
+def test_text_after_an_early_end_of_document_is_kept() -> None:
+    # a template that closes the document before the article, as wcxb-dev page 0310 does
+    words = " ".join(f"wort{i}" for i in range(400))
+    html = f"<html><body><p>Menu</p></body></html><div><article><p>{words}.</p></article></div>"
+    extracted = extract_html(html, "https://news.example/a")
+    assert extracted is not None and len(extracted.text.split()) >= 400
