@@ -449,9 +449,10 @@ def sources_check(
     from tasks.fetch.polite import fetch_session
     from tasks.sources import configured_sources
     from tasks.subscriptions import check_source, guess_kind, stored_subscriptions
+    from warehouse.writer import Warehouse
 
     settings = Settings().with_overrides(config=config, force=True)
-    configured = configured_sources(settings.sources_file(), stored_subscriptions(_db(db)))
+    configured = configured_sources(settings.sources_file(), stored_subscriptions(Warehouse(_db(db))))
     if url is not None:
         kind = guess_kind(_url(url))
         if kind == "site" and all(s.uri != url for s in configured):

@@ -55,7 +55,7 @@ def ingest(
     settings = Settings().with_overrides(db=db, seeds=seeds, config=config, force=force or None)
     run = Run(str(runtime.flow_run.id or uuid.uuid4()), datetime.now(UTC))
     store = Warehouse(settings.db)
-    configured = configured_sources(settings.sources_file(), stored_subscriptions(settings.db))
+    configured = configured_sources(settings.sources_file(), stored_subscriptions(store))
     plan, one_file = choose_sources(settings.seeds, configured, feeds or [], urls or [], source)
     opened = open_run(store, run, plan.all())
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Literal, cast
 from urllib.parse import urlsplit
 
@@ -172,12 +172,15 @@ def check_source(fetcher: Fetcher, source: Source, now: datetime) -> Checked:
     )
 
 
-def stored_subscriptions(db: Path) -> list[Source]:
-    """Return the subscriptions in the published warehouse; none before it exists or has them."""
-    if not db.exists():
-        return []
-    with warehouse.connect(db, read_only=True) as con:
-        found = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'subscriptions'"
-        ).fetchone()
-        return read_subscriptions(con) if found and found[0] else []
+def stored_subscriptions(store: Warehouse) -> list[Source]:
+    """Return the subscriptions in the writer file, read under the writer lock (a user may hold
+    the published file open for writing); none before the warehouse exists or has them."""
+    with store.locked():
+        seed_writer(store.db, store.writer)
+        if not store.writer.exists():
+            return []
+        with store.connect(read_only=True) as con:
+            found = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'subscriptions'"
+            ).fetchone()
+            return read_subscriptions(con) if found and found[0] else []

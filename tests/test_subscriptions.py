@@ -70,7 +70,7 @@ def test_subscribe_is_keyed_by_url_and_remove_forgets(db_path: Path) -> None:
         assert subscribe(con, [feed, sitemap, feed], NOW) == [feed, sitemap]
         again = subscribe(con, [Source("feed", feed.uri)], NOW)  # no name given: the old one stays
         assert again == []
-    assert sorted((s.kind, s.uri, s.name or "") for s in stored_subscriptions(db_path)) == [
+    assert sorted((s.kind, s.uri, s.name or "") for s in stored_subscriptions(store)) == [
         ("feed", feed.uri, "A"),
         ("sitemap", sitemap.uri, ""),
     ]
@@ -78,11 +78,14 @@ def test_subscribe_is_keyed_by_url_and_remove_forgets(db_path: Path) -> None:
         assert unsubscribe(con, feed.uri)
         assert not unsubscribe(con, feed.uri)
         assert read_subscriptions(con) == [sitemap]
-    assert stored_subscriptions(db_path) == [sitemap]  # published: readers see it
+    assert stored_subscriptions(store) == [sitemap]
+    with warehouse.connect(db_path, read_only=True) as con:
+        assert read_subscriptions(con) == [sitemap]  # published: readers see it
 
 
 def test_nothing_is_subscribed_before_a_warehouse_exists(db_path: Path) -> None:
-    assert stored_subscriptions(db_path) == []
+    assert stored_subscriptions(Warehouse(db_path)) == []
+    assert not db_path.exists()
 
 
 def test_sources_toml_wins_for_a_url_in_both(tmp_path: Path) -> None:
