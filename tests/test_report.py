@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
+
 from tasks.report import RunSummary, summary_markdown
 
 
 def summary(feeds: dict[str, str], names: dict[str, str]) -> RunSummary:
-    return RunSummary(
-        discovered=0,
-        new=0,
-        duplicates=0,
-        unchanged=0,
-        quarantined=0,
-        deferred=0,
-        documents=0,
-        skipped_known=0,
-        feed_faults=0,
-        feeds_unchanged=0,
-        feeds_deferred=0,
-        languages={},
-        duplicate_kinds={},
-        quarantine_reasons={},
-        deferred_reasons={},
-        feeds=feeds,
-        feed_names=names,
-    )
+    empty = {f.name: {} if str(f.type).startswith("dict") else 0 for f in fields(RunSummary)}
+    return replace(RunSummary(**empty), feeds=feeds, feed_names=names)
 
 
 def test_the_markdown_lists_sources_by_name_and_state_failed_first() -> None:

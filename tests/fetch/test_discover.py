@@ -13,6 +13,7 @@ from tasks.fetch.polite import fetch_session
 from tests.conftest import FIXTURES
 from tests.fetch.conftest import test_policy
 from tests.fetch.test_sitemaps import fixture, serve_site
+from tests.servers import another_server
 
 SITES = FIXTURES / "sites"
 
@@ -95,12 +96,8 @@ def test_candidates_are_listed_once_announced_first() -> None:
 
 @pytest.fixture
 def feed_host() -> Iterator[HTTPServer]:
-    """A second server, as an outlet's feeds often live on another host (a CDN)."""
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
+    with another_server() as server:
+        yield server
 
 
 def serve_outlet(site: HTTPServer, feeds: HTTPServer) -> None:

@@ -21,6 +21,7 @@ from tests.conftest import accounted, runs_accounted
 from tests.fetch.test_discover import serve_outlet
 from tests.fetch.test_sitemaps import fixture
 from tests.flows.test_accounting import story
+from tests.servers import another_server
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 runner = CliRunner()
@@ -30,11 +31,8 @@ WINDOW_START = datetime(2026, 11, 19, tzinfo=UTC)
 
 @pytest.fixture
 def feed_host() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
+    with another_server() as server:
+        yield server
 
 
 def serve_stories(site: HTTPServer) -> list[str]:
