@@ -58,7 +58,8 @@ def parse_sitemap(body: bytes, url: str, *, max_bytes: int) -> Sitemap:
     fault = cut_note
     parser = etree.iterparse(
         io.BytesIO(body),
-        events=("start", "end"),
+        events=("end",),
+        tag=("{*}url", "{*}sitemap"),
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -67,31 +68,22 @@ def parse_sitemap(body: bytes, url: str, *, max_bytes: int) -> Sitemap:
         remove_pis=True,
     )
     try:
-        for event, elem in parser:
-            name = etree.QName(elem).localname if isinstance(elem.tag, str) else ""
-            if event == "start":
-                root = root or name
-                if root not in ("urlset", "sitemapindex"):
-                    raise FeedRejected(
-                        "not_a_sitemap", f"root element <{root}>, not <urlset> or <sitemapindex>"
-                    )
-                continue
-            if name in ("url", "sitemap") and elem.getparent() is not None:
-                item = _listed(elem, url)
-                if item is not None:
-                    listed.append(item)
-                elem.clear(keep_tail=False)
-                parent = elem.getparent()
-                while parent is not None and elem.getprevious() is not None:
-                    del parent[0]
+        for _, elem in parser:
+            if root is None:
+                root = _root_name(elem.getroottree().getroot())
+            item = _listed(elem, url)
+            if item is not None:
+                listed.append(item)
+            elem.clear(keep_tail=False)
+            while elem.getprevious() is not None:  # parsed entries, freed as the parse goes
+                del elem.getparent()[0]
     except etree.XMLSyntaxError as exc:
         if root is None:
             raise FeedRejected("not_a_sitemap", f"not XML: {exc}") from exc
         if not listed:
             raise FeedRejected("malformed_sitemap", str(exc)) from exc
         fault = "; ".join(filter(None, [cut_note, f"XMLSyntaxError after {len(listed)} entries: {exc}"]))
-    if root is None:
-        raise FeedRejected("not_a_sitemap", "no root element")
+    root = root or _root_name(parser.root)
     if len(listed) > MAX_URLS:  # kept: what a run takes of them is the listing's cap
         fault = f"{len(listed)} entries, more than the protocol's {MAX_URLS}"
     if root == "sitemapindex":
@@ -120,8 +112,25 @@ def _text_sitemap(body: bytes, url: str) -> Sitemap:
     return Sitemap(urls=[Listed(EntryMeta(link=urljoin(url, ln)), None) for ln in links])
 
 
-def _child(elem: etree._Element, name: str) -> etree._Element | None:
-    return next((c for c in elem if isinstance(c.tag, str) and etree.QName(c).localname == name), None)
+def _root_name(root: etree._Element | None) -> str:
+    """Return the root element's local name; raise FeedRejected unless it is a sitemap's."""
+    name = etree.QName(root).localname if root is not None and isinstance(root.tag, str) else ""
+    if name not in ("urlset", "sitemapindex"):
+        raise FeedRejected("not_a_sitemap", f"root element <{name}>, not <urlset> or <sitemapindex>")
+    return name
+
+
+def _children(elem: etree._Element) -> dict[str, etree._Element]:
+    """Return an element's children by local name, the first of each name."""
+    found: dict[str, etree._Element] = {}
+    for child in elem:
+        if isinstance(child.tag, str):
+            found.setdefault(child.tag.rpartition("}")[2], child)
+    return found
+
+
+def _absolute(base: str, loc: str) -> str:
+    return loc if loc.startswith(("http://", "https://")) else urljoin(base, loc)
 
 
 def _text(elem: etree._Element | None) -> str | None:
@@ -130,20 +139,22 @@ def _text(elem: etree._Element | None) -> str | None:
 
 
 def _listed(elem: etree._Element, base: str) -> Listed | None:
-    loc = _text(_child(elem, "loc"))
+    parts = _children(elem)
+    loc = _text(parts.get("loc"))
     if loc is None:
         return None
-    lastmod = w3c_date(_text(_child(elem, "lastmod")))
-    news = _child(elem, "news")
+    lastmod = w3c_date(_text(parts.get("lastmod")))
+    news = parts.get("news")
     if news is None:
-        return Listed(EntryMeta(link=urljoin(base, loc)), lastmod)
-    published = w3c_date(_text(_child(news, "publication_date")))
-    publication = _child(news, "publication")
+        return Listed(EntryMeta(link=_absolute(base, loc)), lastmod)
+    about = _children(news)
+    published = w3c_date(_text(about.get("publication_date")))
+    publication = about.get("publication")
     entry = EntryMeta(
-        link=urljoin(base, loc),
-        title=_text(_child(news, "title")),
+        link=_absolute(base, loc),
+        title=_text(about.get("title")),
         published=published,
-        language=_text(_child(publication, "language")) if publication is not None else None,
+        language=_text(_children(publication).get("language")) if publication is not None else None,
     )
     return Listed(entry, published or lastmod)
 
