@@ -11,7 +11,7 @@ import shutil
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import typer
@@ -21,8 +21,12 @@ from rich.text import Text
 
 import warehouse
 import warehouse.extensions
-from tasks.report import RunSummary
+from tasks.records import Source
+from tasks.report import STATE_ORDER, STATE_WORDS, RunSummary
 from tasks.settings import Settings, prefect_defaults
+
+if TYPE_CHECKING:
+    from tasks.fetch.discover import Found
 
 # Values and help are printed literally: Rich markup would eat "[brackets]" in data and defaults.
 app = typer.Typer(
@@ -80,8 +84,14 @@ def run(
     feed: list[str] = typer.Option([], "--feed", metavar="URL", help="Feed URL to ingest; repeatable."),
     url: list[str] = typer.Option([], "--url", metavar="URL", help="Article page URL to ingest; repeatable."),
     config: Path | None = typer.Option(None, help="sources.toml [default <seeds>/sources.toml]."),
+    force: bool = typer.Option(
+        False, "--force", help="Fetch every feed and sitemap now, ignoring back-off and validators."
+    ),
 ) -> None:
-    """Run the ingest flow once on the configured sources and print its summary."""
+    """Run the ingest flow once on the configured sources and print its summary; --feed and
+    --url are read this once, not subscribed to (see `newsflow sources add`)."""
+    for given in [*feed, *url]:
+        _url(given)
     prefect_defaults()
     from flows.ingest import ingest  # imported late: Prefect reads its settings at import
 
@@ -91,6 +101,7 @@ def run(
         "config": str(config) if config else None,
         "feeds": feed,
         "urls": url,
+        "force": force,
     }
     try:
         if console.is_terminal:
@@ -131,6 +142,11 @@ def _print_summary(summary: RunSummary) -> None:
         if counts[key]:
             line = f"{key}: " + ", ".join(f"{k}={v}" for k, v in counts[key].items())
             console.print(line, markup=False, soft_wrap=True)
+    for uri, state in sorted(summary.feeds.items(), key=lambda kv: (STATE_ORDER.index(kv[1]), kv[0])):
+        name = summary.feed_names.get(uri)
+        console.print(
+            f"{STATE_WORDS[state]}: {name + ' ' if name else ''}{uri}", markup=False, soft_wrap=True
+        )
 
 
 @app.command()
@@ -195,8 +211,9 @@ STATS = {
     "duplicates by kind": "SELECT kind, count(*) AS n FROM duplicates GROUP BY kind ORDER BY n DESC",
     "quarantine by reason": "SELECT stage, reason, items, times_seen FROM quarantine_summary",
     "deferred to a later run": "SELECT reason, items, most_times_deferred, oldest FROM deferred_summary",
-    "feed health": "SELECT feed_uri, last_success_at, consecutive_failures, last_error, "
-    "next_attempt_at FROM feed_health ORDER BY consecutive_failures DESC, feed_uri",
+    "feeds and sitemaps": "SELECT kind, name, uri, last_state, last_success_at, consecutive_failures, "
+    "next_attempt_at, last_error FROM source_status WHERE kind <> 'page' "
+    "AND (subscribed OR last_state IS NOT NULL) ORDER BY consecutive_failures DESC, uri",
     "last runs": "SELECT run_id, status, started_at, seconds, discovered, new_articles, duplicates, "
     "unchanged, quarantined, deferred FROM run_history LIMIT 5",
 }
@@ -204,14 +221,19 @@ STATS = {
 
 @app.command()
 def stats(db: Path | None = DbOption) -> None:
-    """Print counts by source, language, duplicate kind, quarantine reason, and the last runs."""
+    """Print counts by source, language, duplicate kind, quarantine reason, the state of each feed
+    and sitemap, and the last runs."""
     path = _db(db)
     if not path.exists():
         raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
     with warehouse.connect(path, read_only=True) as con:
         for title, sql in STATS.items():
-            cursor = con.execute(sql)
             console.rule(Text(title))
+            try:
+                cursor = con.execute(sql)
+            except duckdb.CatalogException:  # a warehouse no run of this version has migrated
+                console.print("(not in this warehouse yet: run `newsflow run` once)", markup=False)
+                continue
             console.print(_table([d[0] for d in cursor.description or []], cursor.fetchall()))
 
 
@@ -279,6 +301,181 @@ def watch(
         pass
     finally:
         EventsWorker.drain_all()
+
+
+sources_app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Subscribe to feeds, sitemaps, pages and whole sites; list, check and remove them. "
+    "Every run reads the subscriptions and seeds/sources.toml; a URL in both is read as the file says.",
+)
+app.add_typer(sources_app, name="sources")
+
+
+class AddKind(StrEnum):
+    auto = "auto"  # a site for a home page URL, a sitemap by its name, else a feed
+    feed = "feed"
+    sitemap = "sitemap"
+    site = "site"
+    page = "page"
+
+
+def _url(given: str) -> str:
+    from tasks.subscriptions import NotAUrl, check_url
+
+    try:
+        return check_url(given)
+    except NotAUrl as exc:
+        raise fail(str(exc), 2) from exc
+
+
+@sources_app.command("add")
+def sources_add(
+    url: str = typer.Argument(..., help="Feed, sitemap, page, or site home page URL."),
+    kind: AddKind = typer.Option(AddKind.auto, "--kind", help="What the URL is."),
+    name: str | None = typer.Option(None, "--name", help="A name to show for it."),
+    every: bool = typer.Option(False, "--all", help="For a site: subscribe to every feed and sitemap found."),
+    db: Path | None = DbOption,
+) -> None:
+    """Subscribe to a feed, sitemap or page; for a site, find its feeds and sitemaps and subscribe
+    to the best ones."""
+    from datetime import UTC, datetime
+
+    from tasks.fetch.discover import best
+    from tasks.subscriptions import guess_kind, subscribe, writing
+    from warehouse.writer import Warehouse
+
+    chosen_kind = guess_kind(_url(url)) if kind is AddKind.auto else kind.value
+    site = None
+    if chosen_kind == "site":
+        site = url
+        found = _discover(url)
+        picked = [f for f in found if f.ok] if every else best(found)
+        if not picked:
+            raise fail(f"no feed or sitemap found on {url}", 1)
+        sources = [Source(f.candidate.kind, f.candidate.url, name or f.candidate.title) for f in picked]
+    else:
+        sources = [Source(chosen_kind, url, name)]  # type: ignore[arg-type]  # not 'site' here
+    with writing(Warehouse(_db(db))) as con:
+        added = subscribe(con, sources, datetime.now(UTC), site=site)
+    for s in sources:
+        state = "subscribed" if s in added else "already subscribed, updated"
+        console.print(f"{state}: {s.kind} {s.uri}", markup=False, soft_wrap=True)
+
+
+def _discover(site: str) -> list[Found]:
+    """Return what a site's home page, robots.txt and common paths hold, printed as a table."""
+    from tasks.fetch.discover import discover
+    from tasks.fetch.polite import fetch_session
+
+    with fetch_session(Settings().fetch_policy()) as fetcher:
+        found = discover(fetcher, site)
+    rows = [
+        (f.candidate.kind, f.candidate.url, f.candidate.found_in, f.entries, _holds(f), f.error)
+        for f in found
+    ]
+    console.print(_table(["kind", "url", "found in", "entries", "holds", "error"], rows))
+    return found
+
+
+def _holds(found: Found) -> str:
+    if not found.ok:
+        return ""
+    return " ".join(w for w, on in (("news", found.news), ("index", found.index)) if on)
+
+
+@sources_app.command("list")
+def sources_list(
+    db: Path | None = DbOption,
+    config: Path | None = typer.Option(None, help="sources.toml [default <seeds>/sources.toml]."),
+    format: Format = typer.Option(Format.table, "--format", help="Output format."),
+) -> None:
+    """List the subscriptions and sources.toml's sources with their state and counts."""
+    from tasks.sources import SourcesFileError, read_sources_file
+    from tasks.subscriptions import STATUS_COLUMNS, status_rows
+
+    settings = Settings().with_overrides(config=config)
+    file = settings.sources_file()
+    try:
+        in_file = read_sources_file(file) if file else []
+    except SourcesFileError as exc:
+        raise fail(str(exc), 2) from exc
+    path = _db(db)
+    if not path.exists():
+        rows = status_rows(None, in_file)
+    else:
+        with warehouse.connect(path, read_only=True) as con:
+            try:
+                rows = status_rows(con, in_file)
+            except duckdb.CatalogException as exc:
+                raise fail(f"{path} predates subscriptions: run `newsflow run` once ({exc})", 2) from exc
+    _print_rows(list(STATUS_COLUMNS), rows, format)
+
+
+@sources_app.command("remove")
+def sources_remove(
+    url: str = typer.Argument(..., help="The subscribed URL."), db: Path | None = DbOption
+) -> None:
+    """Unsubscribe from a URL; its articles stay, and sources.toml's sources are removed there."""
+    from tasks.sources import read_sources_file
+    from tasks.subscriptions import unsubscribe, writing
+    from warehouse.writer import Warehouse
+
+    file = Settings().sources_file()
+    in_file = file is not None and any(s.uri == url for s in read_sources_file(file))
+    with writing(Warehouse(_db(db))) as con:
+        removed = unsubscribe(con, url)
+    if not removed:
+        where = f": it is listed in {file}; remove it there" if in_file else ""
+        raise fail(f"not subscribed to {url}{where}", 1)
+    console.print(f"removed: {url}", markup=False, soft_wrap=True)
+    if in_file:
+        errors.print(f"newsflow: {url} is still read: {file} lists it", markup=False, soft_wrap=True)
+
+
+@sources_app.command("check")
+def sources_check(
+    url: str | None = typer.Argument(
+        None, help="One URL [default: every subscription and sources.toml source]."
+    ),
+    db: Path | None = DbOption,
+    config: Path | None = typer.Option(None, help="sources.toml [default <seeds>/sources.toml]."),
+    show: int = typer.Option(5, "--show", help="Entries printed per source."),
+) -> None:
+    """Fetch sources now, ignoring back-off and validators, and print what they hold; nothing is
+    stored. Exits 1 when one failed."""
+    from datetime import UTC, datetime
+
+    from tasks.fetch.polite import fetch_session
+    from tasks.sources import configured_sources
+    from tasks.subscriptions import check_source, guess_kind, stored_subscriptions
+    from warehouse.writer import Warehouse
+
+    settings = Settings().with_overrides(config=config, force=True)
+    configured = configured_sources(settings.sources_file(), stored_subscriptions(Warehouse(_db(db))))
+    if url is not None:
+        kind = guess_kind(_url(url))
+        if kind == "site" and all(s.uri != url for s in configured):
+            found = _discover(url)
+            raise typer.Exit(0 if any(f.ok for f in found) else 1)
+        default = Source("feed" if kind == "site" else kind, url)
+        configured = [next((s for s in configured if s.uri == url), default)]
+    if not configured:
+        raise fail("no sources: add one with `newsflow sources add URL`", 2)
+    failed = 0
+    with fetch_session(settings.fetch_policy()) as fetcher:
+        for source in configured:
+            checked = check_source(fetcher, source, datetime.now(UTC))
+            failed += checked.failed
+            state = "FAILED" if checked.failed else f"{len(checked.entries)} entries"
+            console.print(f"{source.kind} {source.uri}: {state}", markup=False, soft_wrap=True)
+            for q in checked.faults:
+                console.print(f"  {q.stage}:{q.reason} {q.uri}: {q.detail}", markup=False, soft_wrap=True)
+            for e in checked.entries[:show]:
+                dated = f"{e.published:%Y-%m-%d %H:%M} " if e.published else ""
+                console.print(f"  {dated}{e.link}  {e.title or ''}", markup=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -20,9 +20,10 @@ from tasks.records import Run
 from tasks.report import RunSummary, article_rows, summary_markdown
 from tasks.run import close_run, open_run, record_failure
 from tasks.settings import Settings
-from tasks.sources import choose_sources
+from tasks.sources import choose_sources, configured_sources
 from tasks.staging import staging_area
 from tasks.stream import Engine, as_is, stream_to_staging
+from tasks.subscriptions import stored_subscriptions
 from warehouse.writer import Warehouse
 
 
@@ -47,13 +48,15 @@ def ingest(
     feeds: list[str] | None = None,
     urls: list[str] | None = None,
     source: str | None = None,
+    force: bool = False,
 ) -> RunSummary:
-    """Ingest every configured source once, or only `source` (a file, file:// URI or URL);
-    return the run's summary."""
-    settings = Settings().with_overrides(db=db, seeds=seeds, config=config)
+    """Ingest every configured source (sources.toml and subscriptions) once, or only `source` (a
+    file, file:// URI or URL); `force` fetches feeds and sitemaps now; return the run's summary."""
+    settings = Settings().with_overrides(db=db, seeds=seeds, config=config, force=force or None)
     run = Run(str(runtime.flow_run.id or uuid.uuid4()), datetime.now(UTC))
     store = Warehouse(settings.db)
-    plan, one_file = choose_sources(settings.seeds, settings.sources_file(), feeds or [], urls or [], source)
+    configured = configured_sources(settings.sources_file(), stored_subscriptions(store))
+    plan, one_file = choose_sources(settings.seeds, configured, feeds or [], urls or [], source)
     opened = open_run(store, run, plan.all())
 
     with (

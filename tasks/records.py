@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-SourceKind = Literal["seeds", "feed", "page"]
+SourceKind = Literal["seeds", "feed", "page", "sitemap"]
 Stage = Literal["fetch", "parse", "clean", "language", "normalize", "load"]
 DuplicateKind = Literal["url", "guid", "content", "near"]
 
@@ -32,10 +32,11 @@ class Run:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """A configured origin of documents: the seeds folder, a feed or a page URL."""
+    """A configured origin of documents: the seeds folder, a feed, a sitemap or a page URL."""
 
     kind: SourceKind
     uri: str
+    name: str | None = field(default=None, compare=False)  # what the user called it, if anything
 
     @property
     def source_id(self) -> str:
@@ -44,7 +45,7 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class EntryMeta:
-    """What a feed entry says about its article, kept as fallback for the page."""
+    """What a feed entry or sitemap URL says about its article, kept as fallback for the page."""
 
     link: str | None = None
     guid: str | None = None
@@ -52,6 +53,7 @@ class EntryMeta:
     author: str | None = None
     published: datetime | None = None
     summary: str | None = None
+    language: str | None = None  # a news sitemap's news:language, as the publisher declares it
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tasks.records import Article
@@ -15,6 +15,14 @@ if TYPE_CHECKING:
     from tasks.stream import Streamed
 
 ARTIFACT_ROWS = 50
+# Trouble first: what the reader has to act on.
+STATE_ORDER = ("failed", "deferred", "unchanged", "new")
+STATE_WORDS = {
+    "failed": "failed",
+    "deferred": "backed off (newsflow run --force fetches it now)",
+    "unchanged": "unchanged",
+    "new": "read",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +45,8 @@ class RunSummary:
     duplicate_kinds: dict[str, int]
     quarantine_reasons: dict[str, int]  # stage:reason, items and feeds
     deferred_reasons: dict[str, int]
-    feeds: dict[str, str]  # feed URI -> new | unchanged | deferred | failed
+    feeds: dict[str, str]  # feed or sitemap URI -> new | unchanged | deferred | failed
+    feed_names: dict[str, str] = field(default_factory=dict)  # URI -> subscription name, when named
 
     @classmethod
     def of(cls, *, files: int, listing: Listing, streamed: Streamed, result: LoadResult) -> RunSummary:
@@ -64,6 +73,7 @@ class RunSummary:
             ),
             deferred_reasons=_by_count(Counter(d.reason for d in waiting)),
             feeds=dict(listing.feeds),
+            feed_names=dict(listing.names),
         )
 
     @property
@@ -99,10 +109,18 @@ def summary_markdown(summary: RunSummary, run_id: str) -> str:
         ("Duplicates by kind", summary.duplicate_kinds),
         ("Quarantine by stage:reason", summary.quarantine_reasons),
         ("Deferred to a later run, by reason", summary.deferred_reasons),
-        ("Feeds", summary.feeds),
     ):
         lines += ["", f"## {title}", ""]
         lines += [f"- `{name}`: {count}" for name, count in counts.items()] or ["- none"]
+    lines += ["", "## Feeds and sitemaps", ""]
+    if summary.feeds:
+        lines += ["| state | name | URI |", "|---|---|---|"]
+        for uri, state in sorted(summary.feeds.items(), key=lambda kv: (STATE_ORDER.index(kv[1]), kv[0])):
+            lines.append(
+                f"| {STATE_WORDS[state]} | {summary.feed_names.get(uri, '').replace('|', '/')} | `{uri}` |"
+            )
+    else:
+        lines.append("- none read")
     return "\n".join(lines) + "\n"
 
 

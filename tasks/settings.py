@@ -102,6 +102,19 @@ class Settings(BaseSettings):
     feed_backoff_cap: float = Field(
         86400.0, description="Longest wait before a failing feed is tried again, seconds."
     )
+    force: bool = Field(
+        False,
+        description="Fetch every feed and sitemap now, ignoring back-off and ETag/Last-Modified "
+        "validators (newsflow run --force).",
+    )
+    sitemap_max_age_days: float = Field(
+        2.0,
+        description="Sitemap URLs whose news:publication_date or lastmod is older than this many "
+        "days are not taken; undated URLs always are.",
+    )
+    sitemap_max_children: int = Field(
+        50, description="Sitemaps of a sitemap index read per run, most recently modified first."
+    )
     schedule_cron: str = Field(
         "0 6 * * *", description="Cron schedule of the daily-ingest deployment (newsflow serve, make deploy)."
     )
@@ -164,6 +177,9 @@ class Settings(BaseSettings):
             max_entries=self.max_entries_per_feed,
             workers=self.fetch_workers,
             url_budget=self.url_budget,
+            force=self.force,
+            sitemap_max_age_days=self.sitemap_max_age_days,
+            sitemap_max_children=self.sitemap_max_children,
         )
 
     def prepare_config(self, now: datetime, run_id: str) -> PrepareConfig:

@@ -1,17 +1,22 @@
-"""Source lists: the seeds folder, feeds and pages (sources.toml, CLI), or the one source an event names."""
+"""Source lists: seeds, feeds, sitemaps and pages (sources.toml, subscriptions, CLI), or one named source."""
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from tasks.records import Source
+from tasks.records import Source, SourceKind
 
 
 class SourcesFileError(Exception):
     """sources.toml could not be read or does not have the expected shape."""
+
+
+# sources.toml's keys, each a list of URLs of one kind.
+FILE_KEYS: dict[str, SourceKind] = {"feeds": "feed", "sitemaps": "sitemap", "pages": "page"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,41 +26,54 @@ class SourcePlan:
     seeds: Source | None
     feeds: list[Source]
     pages: list[Source]
+    sitemaps: list[Source] = field(default_factory=list)
 
     def web(self) -> bool:
-        """Return True when the plan reads feeds or pages."""
-        return bool(self.feeds or self.pages)
+        """Return True when the plan reads feeds, sitemaps or pages."""
+        return bool(self.feeds or self.sitemaps or self.pages)
+
+    def listed(self) -> list[Source]:
+        """Return the sources read for their lists of pages: feeds, then sitemaps."""
+        return self.feeds + self.sitemaps
 
     def all(self) -> list[Source]:
-        return ([self.seeds] if self.seeds else []) + self.feeds + self.pages
+        return ([self.seeds] if self.seeds else []) + self.feeds + self.sitemaps + self.pages
 
 
-def read_sources_file(path: Path) -> tuple[list[str], list[str]]:
-    """Return the feed and page URLs listed in a sources.toml file."""
+def read_sources_file(path: Path) -> list[Source]:
+    """Return the feeds, sitemaps and pages listed in a sources.toml file."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SourcesFileError(f"{path}: {exc}") from exc
-    lists = []
-    for key in ("feeds", "pages"):
+    listed = []
+    for key, kind in FILE_KEYS.items():
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise SourcesFileError(f"{path}: '{key}' must be a list of URL strings")
-        lists.append(value)
-    return lists[0], lists[1]
+        listed += [Source(kind, v) for v in value]
+    return listed
+
+
+def configured_sources(sources_file: Path | None, subscribed: Sequence[Source]) -> list[Source]:
+    """Return the sources every run reads: sources.toml's, then the stored subscriptions; a URL
+    in both is read once, as sources.toml lists it (the file is the operator's, and wins)."""
+    listed = read_sources_file(sources_file) if sources_file else []
+    return list({s.uri: s for s in [*subscribed, *listed]}.values())
 
 
 def plan_sources(
-    seeds: Path | None, sources_file: Path | None, feeds: list[str], pages: list[str]
+    seeds: Path | None, configured: Sequence[Source], feeds: list[str], pages: list[str]
 ) -> SourcePlan:
-    """Return the run's sources: the seeds folder, then listed and given feeds and pages."""
-    listed_feeds, listed_pages = read_sources_file(sources_file) if sources_file else ([], [])
+    """Return the run's sources: the seeds folder, the configured sources, then the given feeds
+    and pages (a run's one-offs); a URL is read once, as first named."""
+    given = [Source("feed", u) for u in feeds] + [Source("page", u) for u in pages]
+    unique: dict[str, Source] = {}
+    for s in [*configured, *given]:
+        unique.setdefault(s.uri, s)
     seed_source = Source("seeds", str(seeds.resolve())) if seeds and seeds.is_dir() else None
-    return SourcePlan(
-        seeds=seed_source,
-        feeds=[Source("feed", u) for u in dict.fromkeys(listed_feeds + feeds)],
-        pages=[Source("page", u) for u in dict.fromkeys(listed_pages + pages)],
-    )
+    by_kind = [[s for s in unique.values() if s.kind == kind] for kind in ("feed", "page", "sitemap")]
+    return SourcePlan(seed_source, *by_kind)
 
 
 def is_url(source: str) -> bool:
@@ -73,18 +91,16 @@ def source_path(source: str, seeds: Path | None) -> Path:
     return path.parent.resolve() / path.name  # the file itself unresolved: a link is checked later
 
 
-def plan_one(source: str, seeds: Path | None, sources_file: Path | None) -> tuple[SourcePlan, Path | None]:
+def plan_one(source: str, seeds: Path | None, configured: Sequence[Source]) -> tuple[SourcePlan, Path | None]:
     """Return the plan for one source and, when it is a file, the file.
 
-    A URL listed as a feed in sources.toml is a feed, any other URL a page. A file inside the
+    A configured URL is read as configured (a feed, a sitemap), any other URL as a page. A file inside the
     seeds folder belongs to it (same source and keys as a full run); any other file belongs to
     its own folder.
     """
     if is_url(source):
-        listed_feeds = read_sources_file(sources_file)[0] if sources_file else []
-        if source in listed_feeds:
-            return SourcePlan(None, [Source("feed", source)], []), None
-        return SourcePlan(None, [], [Source("page", source)]), None
+        known = next((s for s in configured if s.uri == source), Source("page", source))
+        return plan_sources(None, [known], [], []), None
     path = source_path(source, seeds)
     root = seeds.resolve() if seeds is not None else None
     folder = root if root is not None and path.is_relative_to(root) else path.parent
@@ -93,12 +109,12 @@ def plan_one(source: str, seeds: Path | None, sources_file: Path | None) -> tupl
 
 def choose_sources(
     seeds: Path | None,
-    sources_file: Path | None,
+    configured: Sequence[Source],
     feeds: list[str],
     pages: list[str],
     source: str | None,
 ) -> tuple[SourcePlan, Path | None]:
     """Return the run's sources, and its one file: the source named, else every configured one."""
     if source:
-        return plan_one(source, seeds, sources_file)
-    return plan_sources(seeds, sources_file, feeds, pages), None
+        return plan_one(source, seeds, configured)
+    return plan_sources(seeds, configured, feeds, pages), None

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tasks.fetch.files import list_seeds, read_folder, read_jobs
-from tasks.sources import plan_one
+from tasks.sources import plan_one, read_sources_file
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -36,7 +36,7 @@ def test_plan_one_names_one_source(
     seeds.mkdir()
     (seeds / "sources.toml").write_text('feeds = ["https://example.org/rss.xml"]\n')
     fill = {"seeds": str(seeds.resolve()), "tmp": str(tmp_path.resolve())}
-    plan, path = plan_one(source.format(**fill), seeds, seeds / "sources.toml")
+    plan, path = plan_one(source.format(**fill), seeds, read_sources_file(seeds / "sources.toml"))
     [only] = plan.all()
     assert only.kind == kind
     if folder is not None:
@@ -47,10 +47,10 @@ def test_plan_one_names_one_source(
 
 def test_one_file_reads_as_in_a_full_run(seed_dir: Path) -> None:
     (seed_dir / "notes.md").write_text("not an article")
-    full_plan, _ = plan_one(str(seed_dir / "x.txt"), seed_dir, None)
+    full_plan, _ = plan_one(str(seed_dir / "x.txt"), seed_dir, [])
     docs, _ = read_folder(Path(full_plan.seeds.uri), full_plan.seeds, now=NOW, max_bytes=10**6)
     alone = []
     for path in sorted(seed_dir.iterdir()):
-        plan, one = plan_one(str(path), seed_dir, None)
+        plan, one = plan_one(str(path), seed_dir, [])
         alone += read_jobs(list_seeds.fn(plan.seeds, one), now=NOW, max_bytes=10**6)[0]
     assert alone == docs

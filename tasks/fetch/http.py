@@ -94,6 +94,9 @@ class FetchPolicy:
     max_entries: int  # feed entries taken per feed and run
     workers: int  # concurrent fetches
     url_budget: float  # seconds one URL may take over all its tries, from its first request
+    force: bool  # ignore feeds' back-off and validators: fetch every source now
+    sitemap_max_age_days: float  # sitemap URLs dated before this many days ago are not taken
+    sitemap_max_children: int  # sitemaps of an index read per run, newest first
 
 
 class Budget:
@@ -274,7 +277,9 @@ def _one(
         if not truncate and length.isdigit() and int(length) > max_bytes:
             raise FetchError("too_large", f"Content-Length {length} > {max_bytes}")
         body = _read(resp.iter_raw(CHUNK), CODINGS[coding], max_bytes, truncate)
-    if looks_binary(body[:1024]):  # feeds, pages and robots.txt are all text
+    # Feeds, pages and robots.txt are all text; a gzip file only where asked for (sitemaps).
+    packed = body[:2] == b"\x1f\x8b" and "application/gzip" in accept
+    if not packed and looks_binary(body[:1024]):
         raise FetchError("binary_content", f"{media_type or 'no type'} with binary bytes")
     etag, modified = resp.headers.get("etag"), resp.headers.get("last-modified")
     return Response(str(url), status, media_type, declared, body, etag, modified)

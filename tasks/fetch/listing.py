@@ -1,4 +1,4 @@
-"""Listing: the due feeds read into page jobs, with each feed's outcome and new state."""
+"""Listing: the due feeds and sitemaps read into page jobs, with each one's outcome and new state."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Literal
 
 from tasks.fetch.feedhealth import FeedHealth
 from tasks.fetch.feeds import parse_feed
-from tasks.fetch.http import FetchError
+from tasks.fetch.http import FetchError, Response
 from tasks.fetch.polite import Fetcher
+from tasks.fetch.sitemaps import SITEMAP_TYPES, parse_sitemap, recent
 from tasks.log import run_logger
 from tasks.records import Deferred, EntryMeta, PageJob, Quarantined, Source
 from tasks.sources import SourcePlan
@@ -74,28 +75,34 @@ class FeedResult:
 
 
 def fetch_feed(fetcher: Fetcher, feed: Source, health: FeedHealth, *, now: datetime) -> FeedResult:
-    """Return a feed's entries unless it is backed off, answers 304 or sent the same body."""
-    if not health.due(now):
-        return FeedResult([], [], [], health, "deferred")
+    """Return a feed's or sitemap's entries unless it is backed off, answers 304 or sent the
+    same body; a forced run asks every source, without validators."""
     p = fetcher.policy
-    headers = health.request_headers(now, timedelta(hours=p.feed_revalidate_hours))
+    if not (p.force or health.due(now)):
+        return FeedResult([], [], [], health, "deferred")
+    headers = {} if p.force else health.request_headers(now, timedelta(hours=p.feed_revalidate_hours))
+    accept = SITEMAP_TYPES if feed.kind == "sitemap" else FEED_TYPES
     try:
-        resp = fetcher.fetch(feed.uri, accept=FEED_TYPES, headers=headers)
+        resp = fetcher.fetch(feed.uri, accept=accept, headers=headers)
         digest = hashlib.sha256(resp.body).hexdigest() if resp.status == 200 else None
-        if resp.status == 304 or digest == health.body_hash:
+        if resp.status == 304 or (digest == health.body_hash and not p.force):
             return FeedResult([], [], [], health.succeeded(now, resp, digest, not headers), "unchanged")
-        entries, fault = parse_feed(resp.body, resp.url, media_type=resp.media_type)
+        if feed.kind == "sitemap":
+            entries, faults = read_sitemap(fetcher, feed, resp, now=now)
+        else:
+            entries, fault = parse_feed(resp.body, resp.url, media_type=resp.media_type)
+            faults = [Quarantined(feed.source_id, feed.uri, "parse", "bozo_feed", fault)] if fault else []
     except FetchError as exc:
+        detail = explained(exc)
         failed = health.failed(
             now,
-            f"{exc.reason}: {exc.detail}",
+            f"{exc.reason}: {detail}",
             base=p.feed_backoff_base,
             cap=p.feed_backoff_cap,
             retry_after=exc.retry_after,
         )
-        bad = [Quarantined(feed.source_id, feed.uri, "fetch", exc.reason, exc.detail)]
+        bad = [Quarantined(feed.source_id, feed.uri, "fetch", exc.reason, detail)]
         return FeedResult([], bad, [], failed, "failed")
-    faults = [Quarantined(feed.source_id, feed.uri, "parse", "bozo_feed", fault)] if fault else []
     no_link = [
         Quarantined(feed.source_id, e.guid or f"{feed.uri}#{i}", "parse", "no_link", e.title or "")
         for i, e in enumerate(entries)
@@ -103,6 +110,50 @@ def fetch_feed(fetcher: Fetcher, feed: Source, health: FeedHealth, *, now: datet
     ]
     usable = [e for e in entries if e.link is not None]
     return FeedResult(usable, faults, no_link, health.succeeded(now, resp, digest, not headers), "new")
+
+
+def explained(exc: FetchError) -> str:
+    """Return a fetch fault's detail, with the setting to change when a setting refused it."""
+    if exc.reason == "blocked_address":
+        return f"{exc.detail}; to allow it, add the host to NEWSFLOW_ALLOW_HOSTS"
+    return exc.detail
+
+
+def read_sitemap(
+    fetcher: Fetcher, source: Source, resp: Response, *, now: datetime
+) -> tuple[list[EntryMeta], list[Quarantined]]:
+    """Return a sitemap's recent URLs, newest first, reading an index's recent sitemaps; a
+    sitemap that fails is a fault of the source, the others are still read."""
+    p = fetcher.policy
+    root = parse_sitemap(resp.body, resp.url, max_bytes=p.max_bytes)
+    faults = [_bozo(source, source.uri, root.fault)] if root.fault else []
+    listed = list(root.urls)
+    children, _ = recent(root.children, now, p.sitemap_max_age_days)
+    for child in children[: p.sitemap_max_children]:
+        url = child.link or ""
+        try:
+            got = fetcher.fetch(url, accept=SITEMAP_TYPES)
+            sitemap = parse_sitemap(got.body, got.url, max_bytes=p.max_bytes)
+        except FetchError as exc:
+            faults.append(Quarantined(source.source_id, url, "fetch", exc.reason, explained(exc)))
+            continue
+        listed += sitemap.urls  # an index inside an index breaks the protocol: not followed
+        faults += [_bozo(source, url, sitemap.fault)] if sitemap.fault else []
+    entries, old = recent(listed, now, p.sitemap_max_age_days)
+    run_logger().info(
+        "sitemap %s: %d URLs taken, %d older than %g days left out, %d of %d sitemaps read",
+        source.uri,
+        len(entries),
+        old,
+        p.sitemap_max_age_days,
+        min(len(children), p.sitemap_max_children),
+        len(root.children),
+    )
+    return entries, faults
+
+
+def _bozo(source: Source, uri: str, fault: str) -> Quarantined:
+    return Quarantined(source.source_id, uri, "parse", "bozo_sitemap", fault)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +175,8 @@ class Listing:
     item_faults: list[Quarantined] = field(default_factory=list)
     skipped_known: int = 0  # entries and pages stored already: unchanged, not fetched
     feed_health: list[FeedHealth] = field(default_factory=list)  # after this run's feed fetches
-    feeds: dict[str, FeedOutcome] = field(default_factory=dict)  # feed URI -> this run's outcome
+    feeds: dict[str, FeedOutcome] = field(default_factory=dict)  # feed or sitemap URI -> this run's outcome
+    names: dict[str, str] = field(default_factory=dict)  # feed or sitemap URI -> its subscription's name
 
     @property
     def discovered(self) -> int:
@@ -141,25 +193,27 @@ def list_feeds(
     health: dict[str, FeedHealth],
     waiting: Sequence[Deferred] = (),
 ) -> Listing:
-    """Return the plan's pages, the items left waiting by earlier runs, and the due feeds' new
-    entries as jobs, skipping stored URLs; past a feed's cap, new entries wait for the next run."""
+    """Return the plan's pages, the items left waiting by earlier runs, and the due feeds' and
+    sitemaps' new entries as jobs, skipping stored URLs; past a source's cap, new entries wait
+    for the next run."""
     logger = run_logger()
-    before = [health.get(f.uri) or FeedHealth.new(f) for f in plan.feeds]
+    listed = plan.listed()
+    before = [health.get(f.uri) or FeedHealth.new(f) for f in listed]
     with ThreadPoolExecutor(max(1, fetcher.policy.workers)) as pool:
-        results = list(pool.map(lambda f, h: fetch_feed(fetcher, f, h, now=now), plan.feeds, before))
+        results = list(pool.map(lambda f, h: fetch_feed(fetcher, f, h, now=now), listed, before))
     by_source: dict[str, list[PageJob]] = defaultdict(list)
     for item in waiting:  # first: they were found earlier
         by_source[item.source_id].append(PageJob(item.uri, item.source_id, item.entry))
     for page in plan.pages:
         by_source[page.source_id].append(PageJob(page.uri, page.source_id))
-    for feed, result in zip(plan.feeds, results, strict=True):
+    for feed, result in zip(listed, results, strict=True):
         by_source[feed.source_id] += [PageJob(e.link, feed.source_id, e) for e in result.entries if e.link]
         if result.outcome == "failed":
-            logger.warning("feed %s set aside: %s", feed.uri, result.health.last_error)
+            logger.warning("%s %s set aside: %s", feed.kind, feed.uri, result.health.last_error)
     jobs, deferred, stored = _take(by_source, known, fetcher.policy.max_entries)
     outcomes = [r.outcome for r in results]
     logger.info(
-        "feeds: %d read, %d unchanged, %d backed off, %d failed; pages: %d to fetch, %d already "
+        "feeds and sitemaps: %d read, %d unchanged, %d backed off, %d failed; pages: %d to fetch, %d already "
         "stored, %d left for the next run",
         outcomes.count("new"),
         outcomes.count("unchanged"),
@@ -176,7 +230,8 @@ def list_feeds(
         item_faults=[q for r in results for q in r.item_faults],
         skipped_known=stored,
         feed_health=[r.health for r in results],
-        feeds={f.uri: r.outcome for f, r in zip(plan.feeds, results, strict=True)},
+        feeds={f.uri: r.outcome for f, r in zip(listed, results, strict=True)},
+        names={f.uri: f.name for f in listed if f.name},
     )
 
 

@@ -75,7 +75,7 @@ def test_stats_prints_every_section(loaded_db: Path) -> None:
         "articles by language",
         "duplicates by kind",
         "quarantine by reason",
-        "feed health",
+        "feeds and sitemaps",
         "last runs",
     ):
         assert section in out.stdout
@@ -84,7 +84,11 @@ def test_stats_prints_every_section(loaded_db: Path) -> None:
 def test_every_command_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = [c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands]
-    assert commands and [c for c in commands if not re.search(rf"newsflow {c}\b", readme)] == []
+    for group in app.registered_groups:
+        sub = group.typer_instance.registered_commands if group.typer_instance else []
+        commands += [f"{group.name} {c.name}" for c in sub]
+    assert "sources add" in commands
+    assert [c for c in commands if not re.search(rf"newsflow {c}\b", readme)] == []
 
 
 @pytest.mark.parametrize(
@@ -120,3 +124,67 @@ def test_help_shows_defaults_literally_and_version_prints() -> None:
     assert "[env NEWSFLOW_DB;" in out.stdout and "[default <seeds>/sources.toml]" in out.stdout
     version = runner.invoke(app, ["--version"])
     assert version.exit_code == 0 and version.stdout.startswith("newsflow ")
+
+
+@pytest.mark.parametrize("flag", ["--feed", "--url"])
+def test_run_refuses_a_source_that_is_not_a_url(tmp_path: Path, flag: str) -> None:
+    db = tmp_path / "w.duckdb"
+    out = runner.invoke(app, ["run", "--db", str(db), flag, "not-a-url"])
+    assert out.exit_code == 2 and "not-a-url" in out.stderr and out.stdout == ""
+    assert not db.exists()  # refused before the flow started: nothing recorded
+
+
+@pytest.fixture
+def no_sources_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Seeds without a sources.toml: only the subscriptions are configured."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    monkeypatch.setenv("NEWSFLOW_SEEDS", str(seeds))
+    return seeds
+
+
+def test_sources_add_list_check_remove(httpserver, db_path: Path, no_sources_file: Path) -> None:
+    items = "".join(
+        f"<item><title>Story {i}</title><link>{httpserver.url_for(f'/s/{i}')}</link></item>" for i in range(3)
+    )
+    httpserver.expect_request("/rss/top.xml").respond_with_data(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>',
+        content_type="application/rss+xml",
+    )
+    feed = httpserver.url_for("/rss/top.xml")
+    db = ["--db", str(db_path)]
+    added = runner.invoke(app, ["sources", "add", feed, "--name", "Top stories", *db])
+    assert added.exit_code == 0, added.output
+    assert f"subscribed: feed {feed}" in added.stdout
+    listed = runner.invoke(app, ["sources", "list", "--format", "json", *db])
+    assert [(r["kind"], r["uri"], r["name"], r["origin"]) for r in json.loads(listed.stdout)] == [
+        ("feed", feed, "Top stories", "subscribed")
+    ]
+    checked = runner.invoke(app, ["sources", "check", *db], env={"COLUMNS": "200"})
+    assert checked.exit_code == 0, checked.output
+    assert f"feed {feed}: 3 entries" in checked.stdout and httpserver.url_for("/s/2") in checked.stdout
+    assert runner.invoke(app, ["sources", "remove", feed, *db]).exit_code == 0
+    again = runner.invoke(app, ["sources", "remove", feed, *db])
+    assert again.exit_code == 1 and "not subscribed" in again.stderr
+    assert json.loads(runner.invoke(app, ["sources", "list", "--format", "json", *db]).stdout) == []
+
+
+def test_sources_check_exits_1_on_a_failing_source(httpserver, db_path: Path, no_sources_file: Path) -> None:
+    httpserver.expect_request("/gone.xml").respond_with_data("gone", status=410)
+    out = runner.invoke(app, ["sources", "check", httpserver.url_for("/gone.xml"), "--db", str(db_path)])
+    assert out.exit_code == 1 and "FAILED" in out.stdout and "http_410" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["sources", "add", "not-a-url"], 2),  # refused before anything is written
+        (["sources", "add", "ftp://example.org/feed"], 2),
+        (["sources", "check", "example.org"], 2),
+        (["sources", "check"], 2),  # nothing configured to check
+    ],
+)
+def test_sources_refuse_bad_input(db_path: Path, no_sources_file: Path, args: list[str], code: int) -> None:
+    out = runner.invoke(app, [*args, "--db", str(db_path)])
+    assert out.exit_code == code and out.stderr.startswith("newsflow: ")
+    assert not db_path.exists()
