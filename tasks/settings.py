@@ -154,8 +154,8 @@ class Settings(BaseSettings):
 
     def fetch_policy(self) -> FetchPolicy:
         """Return the fetch layer's limits, narrowed from these settings."""
+        from tasks.fetch.addresses import parse_allow_hosts
         from tasks.fetch.http import FetchPolicy
-        from tasks.fetch.netguard import parse_allow_hosts
 
         return FetchPolicy(
             user_agent=self.user_agent,

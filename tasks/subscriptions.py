@@ -14,8 +14,8 @@ import duckdb
 import pyarrow as pa
 
 import warehouse
+from tasks.fetch.faults import FetchError
 from tasks.fetch.feedhealth import FeedHealth
-from tasks.fetch.http import FetchError
 from tasks.fetch.listing import explained, fetch_feed
 from tasks.fetch.pages import PAGE_TYPES
 from tasks.fetch.polite import Fetcher

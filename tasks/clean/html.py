@@ -13,7 +13,8 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document
 from trafilatura.utils import is_dubious_html, repair_faulty_html
 
-from tasks.clean.metadata import clean_author, clean_title, headline, page_date, stated_date
+from tasks.clean.dates import page_date, stated_date
+from tasks.clean.metadata import clean_author, clean_title, headline
 from tasks.clean.quality import PageCues, page_cues
 from tasks.decode import decode
 

@@ -8,8 +8,9 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
+from tasks.fetch.faults import FetchError
 from tasks.fetch.feeds import parse_feed
-from tasks.fetch.http import FetchError, Response
+from tasks.fetch.http import Response
 from tasks.fetch.listing import FEED_TYPES, explained
 from tasks.fetch.polite import Fetcher
 from tasks.fetch.sitemaps import SITEMAP_TYPES, parse_sitemap

@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from tasks.fetch.http import FetchError
+from tasks.fetch.faults import FetchError
 from tasks.records import EntryMeta
 
 _ENTITY_DECL = re.compile(rb"<!(ENTITY|DOCTYPE[^>]*\[)", re.IGNORECASE)

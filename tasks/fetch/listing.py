@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from tasks.fetch.faults import FetchError
 from tasks.fetch.feedhealth import FeedHealth
 from tasks.fetch.feeds import parse_feed
-from tasks.fetch.http import FetchError, Response
+from tasks.fetch.http import Response
 from tasks.fetch.polite import Fetcher
 from tasks.fetch.sitemaps import SITEMAP_TYPES, parse_sitemap, recent
 from tasks.log import run_logger

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
+from tasks.fetch.faults import FetchError
 from tasks.fetch.files import read_job
-from tasks.fetch.http import FetchError
 from tasks.fetch.listing import retry_next_run
 from tasks.fetch.polite import Fetcher
 from tasks.records import Deferred, EntryMeta, FileJob, PageJob, Quarantined, RawDocument

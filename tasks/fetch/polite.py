@@ -11,17 +11,8 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from tasks.fetch.http import (
-    HOST_FAULTS,
-    Budget,
-    FetchError,
-    FetchPolicy,
-    Response,
-    RetryLater,
-    TransientFetchError,
-    get,
-    guarded_client,
-)
+from tasks.fetch.faults import HOST_FAULTS, FetchError, RetryLater, TransientFetchError
+from tasks.fetch.http import Budget, FetchPolicy, Response, get, guarded_client
 
 
 class HostGate:

@@ -5,17 +5,8 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from tasks.clean.metadata import (
-    clean_author,
-    clean_title,
-    headline,
-    iso_date,
-    page_date,
-    repair_mojibake,
-    stated_date,
-    strip_site_name,
-    url_date,
-)
+from tasks.clean.dates import iso_date, page_date, stated_date, url_date
+from tasks.clean.metadata import clean_author, clean_title, headline, repair_mojibake, strip_site_name
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 import warehouse
+from tasks.fetch.faults import FetchError
 from tasks.fetch.files import read_folder
-from tasks.fetch.http import FetchError, http_client
+from tasks.fetch.http import http_client
 from tasks.fetch.pages import PAGE_TYPES
 from tasks.fetch.polite import Fetcher
 from tasks.load import write_articles

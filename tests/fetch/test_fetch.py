@@ -11,11 +11,12 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tasks.fetch import fetch_chunk, list_web
+from tasks.fetch.addresses import parse_allow_hosts
+from tasks.fetch.faults import FetchError, TransientFetchError
 from tasks.fetch.feeds import FeedRejected, parse_feed
 from tasks.fetch.files import list_folder, read_folder
-from tasks.fetch.http import FetchError, TransientFetchError, get, http_client
+from tasks.fetch.http import get, http_client
 from tasks.fetch.listing import Opened
-from tasks.fetch.netguard import parse_allow_hosts
 from tasks.fetch.pages import chunks
 from tasks.fetch.polite import fetch_session
 from tasks.records import RawDocument, Source

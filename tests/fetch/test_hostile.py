@@ -20,10 +20,11 @@ import pytest
 
 from tasks.clean import decode_text
 from tasks.decode import decode
+from tasks.fetch.faults import FetchError
 from tasks.fetch.feedhealth import FeedHealth
 from tasks.fetch.feeds import FeedRejected, parse_feed
 from tasks.fetch.files import read_folder
-from tasks.fetch.http import FetchError, FetchPolicy, Response, guarded_client
+from tasks.fetch.http import FetchPolicy, Response, guarded_client
 from tasks.fetch.pages import PAGE_TYPES
 from tasks.fetch.polite import Fetcher
 from tasks.records import Source

@@ -15,16 +15,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 import warehouse
+from tasks.fetch.addresses import BlockedAddress, check_url, checked_addresses, parse_allow_hosts
+from tasks.fetch.faults import TransientFetchError, fault
 from tasks.fetch.feedhealth import FeedHealth, read_feed_health, write_feed_health
-from tasks.fetch.http import Response, TransientFetchError, fault, retry_after_seconds
-from tasks.fetch.netguard import (
-    BlockedAddress,
-    DeadlineExceeded,
-    GuardedTransport,
-    check_url,
-    checked_addresses,
-    parse_allow_hosts,
-)
+from tasks.fetch.http import Response, retry_after_seconds
+from tasks.fetch.netguard import DeadlineExceeded, GuardedTransport
 from tasks.fetch.polite import HostGate
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
