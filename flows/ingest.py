@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger, runtime
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows.events import emit_run_completed, emit_run_failed
+from tasks.dedup import NearRule
 from tasks.fetch import list_web
 from tasks.fetch.files import list_seeds
 from tasks.fetch.listing import Listing, settle_feeds
@@ -73,7 +74,9 @@ def ingest(
         streamed = stream_to_staging([*files, *listing.jobs], engine, prepare, folder)
         quarantined = listing.quarantined + streamed.fetch_faults + streamed.dropped
         aside = SetAside(plan.all(), quarantined, settle_feeds(listing, streamed.fetch_faults))
-        result = load(store, run, folder, as_is(aside), settings.near_threshold)
+        result = load(
+            store, run, folder, as_is(aside), NearRule(settings.near_threshold, settings.near_containment)
+        )
 
     summary = RunSummary.of(
         documents=streamed.documents,

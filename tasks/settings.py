@@ -50,7 +50,13 @@ class Settings(BaseSettings):
     )
     language_sample_chars: int = Field(2000, description="Characters of text given to langdetect.")
     near_threshold: float = Field(
-        0.70, description="Estimated Jaccard similarity from which an article is a near-duplicate."
+        0.60, description="Estimated Jaccard similarity from which an article is a near-duplicate."
+    )
+    near_containment: float = Field(
+        0.90,
+        description="Estimated share of the shorter text's word shingles found in the longer one "
+        "from which an article is a near-duplicate (a truncated or extended copy); above 1 turns "
+        "this test off.",
     )
     min_words: int = Field(
         25, description="Articles with fewer words after cleaning are quarantined as too short."
