@@ -564,7 +564,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.dedup", description=__doc__)
     parser.add_argument("--pages", type=int, default=100, help="corpus pages sampled and cleaned")
     parser.add_argument(
-        "--folder", type=int, default=40, help="test-half stories in the same-folder scenario"
+        "--folder", type=int, default=80, help="test-half stories in the same-folder scenario"
     )
     args = parser.parse_args(argv)
     if not (corpus_dir() / "wcxb-dev").is_dir():

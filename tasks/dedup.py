@@ -13,8 +13,8 @@ from tasks.records import Duplicate, DuplicateKind, Prepared
 
 SHINGLE_WORDS = 5
 PERMUTATIONS = 128
-# 64 bands of 2 rows: a pair at Jaccard 0.35 (a copy cut to 40 %) becomes a candidate with
-# p > 0.999; 32 bands of 4 rows proposed a copy cut to 50 % only 87 % of the time.
+# 64 bands of 2 rows: a pair at Jaccard 0.35 (a copy cut to 35 % of the words) becomes a
+# candidate with p > 0.999; 32 bands of 4 rows proposed a pair at 0.5 (cut to half) with p = 0.87.
 BANDS = 64
 ROWS = PERMUTATIONS // BANDS  # two 32-bit values: exactly one 64-bit band key
 
@@ -42,21 +42,16 @@ def sign(text: str) -> tuple[bytes, int]:
     return bytes(permuted.min(axis=0).astype("<u4").tobytes()), len(hashes)
 
 
-def minhash(text: str) -> bytes:
-    """Return the MinHash signature of text."""
-    return sign(text)[0]
-
-
 def band_hashes(signature: bytes) -> list[int]:
     """Return one signed 64-bit key per LSH band of a signature (the SQL lookup keys).
 
-    A key is its band's 8 bytes read big-endian, shifted to signed: MinHash values are
-    uniform already, and migration 004 computes the same keys in SQL from stored signatures.
+    A key is its band's 8 bytes read big-endian, minus 2^63: MinHash values are uniform
+    already, and migration 004 computes the same keys in SQL from stored signatures.
     """
-    width = ROWS * 4
-    return [
-        int.from_bytes(signature[band * width : (band + 1) * width], "big") - 2**63 for band in range(BANDS)
-    ]
+    unsigned = np.frombuffer(signature, dtype=">u8").astype(np.uint64)
+    # Flipping the top bit of u and reading it signed gives u - 2^63.
+    keys: list[int] = (unsigned ^ np.uint64(1 << 63)).view(np.int64).tolist()
+    return keys
 
 
 def similarity(a: bytes, b: bytes) -> float:
@@ -77,13 +72,13 @@ class NearRule:
 
     threshold: float  # estimated Jaccard from which a candidate is a near-duplicate
     containment: float  # estimated containment from which it is one; above 1 turns the test off
-    # Floors of the containment test, measured in benchmarks/dedup.py. Jaccard: at 0.01 one shared
-    # MinHash value puts a 30-shingle text "inside" a 3,000-shingle one, and pages cleaned down to
-    # their site's template sat inside other pages of the site at 0.35-0.42 (a copy cut to 50 %
-    # is at 0.5). Shingles: a higher floor lost short truncated copies before it kept out any of
-    # those template pages (121-391 shingles).
-    min_jaccard: float = 0.45
-    min_shingles: int = 20
+    # Floors of the containment test, chosen in benchmarks/dedup.py. Jaccard: at 0.01 one shared
+    # MinHash value puts a 30-shingle text "inside" a 3,000-shingle one, and pages cleaned down
+    # to their site's template sat inside other pages of the site at 0.35-0.42 (a copy cut to
+    # 50 % is at 0.5). Shingles: texts too short to tell a copy from a shared block of template;
+    # a higher floor loses short truncated copies before it keeps out any template page seen.
+    min_jaccard: float = 0.4
+    min_shingles: int = 40
 
     def match(self, jaccard: float, size: int, other: int | None) -> tuple[bool, float | None]:
         """Return whether a candidate with this Jaccard estimate and these shingle counts (other:

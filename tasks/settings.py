@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     )
     language_sample_chars: int = Field(2000, description="Characters of text given to langdetect.")
     near_threshold: float = Field(
-        0.60, description="Estimated Jaccard similarity from which an article is a near-duplicate."
+        0.55, description="Estimated Jaccard similarity from which an article is a near-duplicate."
     )
     near_containment: float = Field(
         0.90,

@@ -159,8 +159,8 @@ def test_a_load_result_keeps_counts_and_only_the_first_new_articles() -> None:
 
 
 def test_a_truncated_copy_is_found_across_runs_with_its_containment(db_path: Path) -> None:
-    original = make(TEXTS[0], key="seeds/original.txt")
-    copy = make(first_words(TEXTS[0], 0.6), key="seeds/teaser.txt")
+    original = make(TEXTS[1], key="seeds/original.txt")
+    copy = make(first_words(TEXTS[1], 0.55), key="seeds/teaser.txt")  # Jaccard 0.50, containment 0.95
     run(db_path, "r1", [original])
     result = run(db_path, "r2", [copy])
     assert (result.new, result.duplicate_kinds) == (0, {"near": 1})
@@ -200,7 +200,7 @@ def test_migration_004_rekeys_stored_bands_and_old_signatures_count_by_jaccard_o
     for version, path in versions.items():
         if version < 4:
             shutil.copy(path, before / path.name)
-    old = make(TEXTS[0], key="seeds/original.txt")
+    old = make(TEXTS[1], key="seeds/original.txt")
     with warehouse.connect(db_path) as con:
         with monkeypatch.context() as patch:
             patch.setattr(warehouse, "MIGRATIONS", before)
@@ -232,8 +232,8 @@ def test_migration_004_rekeys_stored_bands_and_old_signatures_count_by_jaccard_o
         keys = con.execute("SELECT band_hash FROM lsh_bands ORDER BY band_hash").fetchall()
         assert [k for (k,) in keys] == sorted(band_hashes(old.signature))
         assert con.execute("SELECT shingles FROM signatures").fetchall() == [(None,)]
-    edited_copy = make(edited(TEXTS[0]), key="seeds/edited.txt")
-    truncated_copy = make(first_words(TEXTS[0], 0.6), key="seeds/teaser.txt")
+    edited_copy = make(TEXTS[1] + "\nAbonnez-vous à notre lettre d'information.", key="seeds/edited.txt")
+    truncated_copy = make(first_words(TEXTS[1], 0.55), key="seeds/teaser.txt")  # Jaccard 0.50
     result = run(db_path, "r2", [edited_copy, truncated_copy])
     # Found through the new keys by Jaccard; without a stored shingle count, no containment test.
     assert (result.new, result.duplicate_kinds) == (1, {"near": 1})
