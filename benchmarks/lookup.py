@@ -17,13 +17,15 @@ import numpy as np
 import pyarrow as pa
 
 import warehouse
-from tasks.dedup import PERMUTATIONS, band_hashes, classify
+from tasks.dedup import BANDS, PERMUTATIONS, NearRule, band_hashes, classify
 from tasks.load import lookup_known
-from tasks.records import Article
+from tasks.records import Article, Prepared
+from tasks.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "lookup.json"
 BATCH = 200  # new articles per lookup, the flow's batch size
 REAL_BANDS = 1000  # stored rows whose bands are computed from their signature, to be near-copied
+SHINGLES = 400  # shingle count of every stored article
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
 
 
@@ -52,11 +54,20 @@ def _store(con: Any, rng: np.random.Generator, start: int, stop: int) -> np.ndar
     )
     con.execute("INSERT INTO articles BY NAME SELECT * FROM incoming")
     blobs = [row.astype("<u4").tobytes() for row in sigs]
-    con.register("incoming", pa.table({"article_id": ids, "signature": pa.array(blobs, pa.binary())}))
+    con.register(
+        "incoming",
+        pa.table(
+            {
+                "article_id": ids,
+                "signature": pa.array(blobs, pa.binary()),
+                "shingles": pa.array([SHINGLES] * n, pa.int32()),
+            }
+        ),
+    )
     con.execute("INSERT INTO signatures BY NAME SELECT * FROM incoming")
     # Random band keys behave like the real ones of random signatures, at a fraction of the cost;
     # the first REAL_BANDS rows get their real keys so near-copies of them are found.
-    bands = rng.integers(-(2**63), 2**63 - 1, (n, 32), dtype=np.int64)
+    bands = rng.integers(-(2**63), 2**63 - 1, (n, BANDS), dtype=np.int64)
     for i in range(max(0, REAL_BANDS - start)):
         bands[i] = band_hashes(blobs[i])
     con.register(
@@ -64,7 +75,7 @@ def _store(con: Any, rng: np.random.Generator, start: int, stop: int) -> np.ndar
         pa.table(
             {
                 "band_hash": pa.array(bands.ravel(), pa.int64()),
-                "article_id": np.repeat(np.array(ids, dtype=object), 32).tolist(),
+                "article_id": np.repeat(np.array(ids, dtype=object), BANDS).tolist(),
             }
         ),
     )
@@ -73,44 +84,54 @@ def _store(con: Any, rng: np.random.Generator, start: int, stop: int) -> np.ndar
     return sigs[: max(0, REAL_BANDS - start)]
 
 
-def _article(i: int, signature: bytes) -> Article:
+def _article(i: int, signature: bytes, shingles: int) -> Prepared:
     url = f"http://new.example/{i}"
-    return Article(
-        f"new{i:029x}",
-        "bench",
-        url,
-        url,
-        None,
-        None,
-        None,
-        None,
-        "en",
-        1.0,
-        "x",
-        1,
-        f"new{i}",
-        NOW,
+    article = Article(
+        article_id=f"new{i:029x}",
+        source_id="bench",
         raw_uri=url,
-        signature=signature,
+        url=url,
+        canonical_url=url,
+        guid=None,
+        title=None,
+        author=None,
+        published_at=None,
+        language="en",
+        language_prob=1.0,
+        text="x",
+        word_count=1,
+        content_hash=f"new{i}",
+        site_name=None,
+        description=None,
+        tags=(),
+        fetched_at=NOW,
+        run_id="bench",
     )
+    return Prepared(article, b"", "text/plain", signature, shingles)
 
 
-def _batch(rng: np.random.Generator, near_of: np.ndarray, round_: int) -> list[Article]:
-    """Return new articles: 90% unrelated, 10% near-copies (12 of 128 values changed)."""
+def _batch(rng: np.random.Generator, near_of: np.ndarray, round_: int) -> list[Prepared]:
+    """Return new articles: 90% unrelated, 5% edited copies (12 of 128 values changed, found by
+    Jaccard), 5% copies cut to half (64 values changed, half the shingles: found by containment)."""
     out = []
     for k in range(BATCH):
+        shingles = SHINGLES
         if k % 10 == 0:
+            changed = 12 if k % 20 == 0 else 64
+            shingles = SHINGLES if k % 20 == 0 else SHINGLES // 2
             sig = near_of[rng.integers(0, len(near_of))].copy()
-            sig[rng.choice(PERMUTATIONS, 12, replace=False)] = rng.integers(0, 2**32, 12)
+            sig[rng.choice(PERMUTATIONS, changed, replace=False)] = rng.integers(0, 2**32, changed)
         else:
             sig = rng.integers(0, 2**32, PERMUTATIONS, dtype=np.uint32)
-        out.append(_article(round_ * BATCH + k, sig.astype("<u4").tobytes()))
+        out.append(_article(round_ * BATCH + k, sig.astype("<u4").tobytes(), shingles))
     return out
 
 
 def measure(sizes: Sequence[int], rounds: int = 5) -> dict[str, Any]:
     """Return per-article lookup + classify milliseconds at each stored-signature count."""
     rng = np.random.default_rng(5)
+    settings = Settings()
+    rule = NearRule(settings.near_threshold, settings.near_containment)
     report: dict[str, Any] = {"batch": BATCH, "rounds": rounds, "sizes": {}}
     with (
         tempfile.TemporaryDirectory(prefix="newsflow-lookup-") as tmp,
@@ -125,18 +146,20 @@ def measure(sizes: Sequence[int], rounds: int = 5) -> dict[str, Any]:
                 near_of = np.vstack([near_of, fresh]) if len(fresh) else near_of
             stored = size
             insert_s = time.perf_counter() - started
-            timings, nears = [], 0
+            timings, nears, contained = [], 0, 0
             for r in range(rounds):
                 batch = _batch(rng, near_of, r)
                 t = time.perf_counter()
-                verdicts = classify(batch, lookup_known(con, batch), near_threshold=0.7)
+                verdicts = classify(batch, lookup_known(con, batch), rule=rule)
                 timings.append(time.perf_counter() - t)
                 nears += sum(d.kind == "near" for d in verdicts.duplicates)
+                contained += sum(d.containment is not None for d in verdicts.duplicates)
             per_ms = 1000 * statistics.median(timings) / BATCH
             report["sizes"][str(size)] = {
                 "ms_per_article": round(per_ms, 3),
                 "near_found": nears,
                 "near_planted": rounds * BATCH // 10,
+                "near_by_containment": contained,
                 "insert_seconds": round(insert_s, 1),
             }
             print(f"  {size:>9,} stored: {per_ms:.3f} ms per article", flush=True)
@@ -147,11 +170,12 @@ def table(report: dict[str, Any]) -> str:
     """Return the lookup table as text."""
     lines = [
         f"near-duplicate lookup + classify, batches of {report['batch']}, median of {report['rounds']}",
-        f"{'stored signatures':>18} {'ms/article':>10} {'near found/planted':>19}",
+        f"{'stored signatures':>18} {'ms/article':>10} {'near found/planted':>19} {'by containment':>15}",
     ]
     for size, row in report["sizes"].items():
         lines.append(
-            f"{int(size):>18,} {row['ms_per_article']:10.3f} {row['near_found']:>10}/{row['near_planted']:<8}"
+            f"{int(size):>18,} {row['ms_per_article']:10.3f} "
+            f"{row['near_found']:>10}/{row['near_planted']:<8} {row['near_by_containment']:>15}"
         )
     return "\n".join(lines)
 

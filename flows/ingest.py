@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger, runtime
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows.events import emit_run_completed, emit_run_failed
+from tasks.dedup import NearRule
 from tasks.fetch import list_web
 from tasks.fetch.files import list_seeds
 from tasks.fetch.listing import Listing
@@ -71,7 +72,8 @@ def ingest(
         prepare = settings.prepare_config(run.now, run.run_id)
         streamed = stream_to_staging([*files, *listing.jobs], engine, prepare, folder)
         aside = SetAside.of(plan.all(), opened, listing, streamed)
-        result = load(store, run, folder, as_is(aside), settings.near_threshold)
+        near = NearRule(settings.near_threshold, settings.near_containment)
+        result = load(store, run, folder, as_is(aside), near)
 
     summary = RunSummary.of(files=len(files), listing=listing, streamed=streamed, result=result)
     if summary.unaccounted:

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tasks.records import Article, Duplicate, DuplicateKind, Prepared
+from tasks.records import Duplicate, DuplicateKind, Prepared
 
 SHINGLE_WORDS = 5
 PERMUTATIONS = 128
-BANDS = 32  # 32 bands of 4 rows: a pair at Jaccard 0.7 becomes a candidate with p > 0.999
-ROWS = PERMUTATIONS // BANDS
+# 64 bands of 2 rows: a pair at Jaccard 0.35 (a copy cut to 35 % of the words) becomes a
+# candidate with p > 0.999; 32 bands of 4 rows proposed a pair at 0.5 (cut to half) with p = 0.87.
+BANDS = 64
+ROWS = PERMUTATIONS // BANDS  # two 32-bit values: exactly one 64-bit band key
 
 _WORD = re.compile(r"\w+")
 _rng = np.random.default_rng(20231121)
@@ -31,32 +33,63 @@ def shingle_hashes(text: str, k: int = SHINGLE_WORDS) -> np.ndarray:
     return np.frombuffer(b"".join(digests), dtype="<u4").astype(np.uint64)
 
 
-def minhash(text: str) -> bytes:
-    """Return the MinHash signature of text: PERMUTATIONS little-endian uint32 values."""
+def sign(text: str) -> tuple[bytes, int]:
+    """Return the MinHash signature of text (PERMUTATIONS little-endian uint32 values) and
+    its number of distinct shingles."""
     hashes = shingle_hashes(text)
     with np.errstate(over="ignore"):
         permuted = (hashes[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)
-    return bytes(permuted.min(axis=0).astype("<u4").tobytes())
+    return bytes(permuted.min(axis=0).astype("<u4").tobytes()), len(hashes)
 
 
 def band_hashes(signature: bytes) -> list[int]:
-    """Return one signed 64-bit hash per LSH band of a signature (the SQL lookup keys)."""
-    width = ROWS * 4
-    return [
-        int.from_bytes(
-            hashlib.blake2b(
-                bytes([band]) + signature[band * width : (band + 1) * width], digest_size=8
-            ).digest(),
-            "little",
-            signed=True,
-        )
-        for band in range(BANDS)
-    ]
+    """Return one signed 64-bit key per LSH band of a signature (the SQL lookup keys).
+
+    A key is its band's 8 bytes read big-endian, minus 2^63: MinHash values are uniform
+    already, and migration 004 computes the same keys in SQL from stored signatures.
+    """
+    unsigned = np.frombuffer(signature, dtype=">u8").astype(np.uint64)
+    # Flipping the top bit of u and reading it signed gives u - 2^63.
+    keys: list[int] = (unsigned ^ np.uint64(1 << 63)).view(np.int64).tolist()
+    return keys
 
 
 def similarity(a: bytes, b: bytes) -> float:
     """Return the Jaccard similarity estimated from two signatures."""
     return float(np.mean(np.frombuffer(a, dtype="<u4") == np.frombuffer(b, dtype="<u4")))
+
+
+def containment(jaccard: float, size_a: int, size_b: int) -> float:
+    """Return the estimated share of the smaller text's shingles found in the larger one."""
+    shared = jaccard / (1 + jaccard) * (size_a + size_b)
+    return min(1.0, shared / max(1, min(size_a, size_b)))
+
+
+@dataclass(frozen=True, slots=True)
+class NearRule:
+    """When an LSH candidate is a near-duplicate: by estimated Jaccard similarity, or by
+    estimated containment of the smaller text in the larger (a truncated or extended copy)."""
+
+    threshold: float  # estimated Jaccard from which a candidate is a near-duplicate
+    containment: float  # estimated containment from which it is one; above 1 turns the test off
+    # Floors of the containment test, chosen in benchmarks/dedup.py. Jaccard: at 0.01 one shared
+    # MinHash value puts a 30-shingle text "inside" a 3,000-shingle one, and pages cleaned down
+    # to their site's template sat inside other pages of the site at 0.35-0.42 (a copy cut to
+    # 50 % is at 0.5). Shingles: texts too short to tell a copy from a shared block of template;
+    # a higher floor loses short truncated copies before it keeps out any template page seen.
+    min_jaccard: float = 0.4
+    min_shingles: int = 40
+
+    def match(self, jaccard: float, size: int, other: int | None) -> tuple[bool, float | None]:
+        """Return whether a candidate with this Jaccard estimate and these shingle counts (other:
+        None when unknown) is a near-duplicate, and the containment estimate when only the
+        containment test found it."""
+        if jaccard >= self.threshold:
+            return True, None
+        if other is None or min(size, other) < self.min_shingles or jaccard < self.min_jaccard:
+            return False, None
+        estimate = containment(jaccard, size, other)
+        return (True, estimate) if estimate >= self.containment else (False, None)
 
 
 @dataclass
@@ -69,6 +102,7 @@ class Known:
     guids: dict[str, str] = field(default_factory=dict)  # guid -> article_id
     hashes: dict[str, str] = field(default_factory=dict)  # content_hash -> article_id
     signatures: dict[str, bytes] = field(default_factory=dict)  # LSH candidates: id -> signature
+    shingles: dict[str, int] = field(default_factory=dict)  # id -> shingle count, where known
     bands: dict[int, set[str]] = field(default_factory=dict)  # band hash -> candidate ids
 
 
@@ -81,7 +115,7 @@ class Verdicts:
     unchanged: int  # articles stored already, under the same id
 
 
-def classify(items: Iterable[Prepared], known: Known, *, near_threshold: float) -> Verdicts:
+def classify(items: Iterable[Prepared], known: Known, *, rule: NearRule) -> Verdicts:
     """Split a batch into new articles and duplicates of stored or earlier-in-batch ones."""
     new: list[Prepared] = []
     duplicates: list[Duplicate] = []
@@ -92,64 +126,80 @@ def classify(items: Iterable[Prepared], known: Known, *, near_threshold: float) 
         if key in known.seen_keys:
             unchanged += 1
             continue
-        verdict = _first_match(article, item.signature, known, near_threshold)
+        verdict = _first_match(item, known, rule)
         known.seen_keys.add(key)
         if verdict is None:
             new.append(item)
-            _remember(article, item.signature, known)
+            _remember(item, known)
             continue
-        kind, original, score = verdict
-        duplicates.append(Duplicate(key, original, kind, score, article.source_id, key))
+        kind, original, score, contained = verdict
+        duplicates.append(Duplicate(key, original, kind, score, article.source_id, key, contained))
     return Verdicts(new, duplicates, unchanged)
 
 
 def _first_match(
-    article: Article, signature: bytes, known: Known, near_threshold: float
-) -> tuple[DuplicateKind, str, float] | None:
+    item: Prepared, known: Known, rule: NearRule
+) -> tuple[DuplicateKind, str, float, float | None] | None:
+    article = item.article
     if article.article_id in known.article_ids:
         # Same id under another key: the id comes from the canonical URL, else the content.
-        return ("url" if article.canonical_url else "content"), article.article_id, 1.0
+        return ("url" if article.canonical_url else "content"), article.article_id, 1.0, None
     if article.canonical_url and article.canonical_url in known.urls:
-        return "url", known.urls[article.canonical_url], 1.0
+        return "url", known.urls[article.canonical_url], 1.0, None
     if article.guid and article.guid in known.guids:
-        return "guid", known.guids[article.guid], 1.0
+        return "guid", known.guids[article.guid], 1.0, None
     if article.content_hash in known.hashes:
-        return "content", known.hashes[article.content_hash], 1.0
-    best = _best_near(signature, known)
-    if best is not None and best[1] >= near_threshold:
-        return "near", best[0], round(best[1], 4)
-    return None
+        return "content", known.hashes[article.content_hash], 1.0, None
+    near = _best_near(item, known, rule)
+    if near is None:
+        return None
+    original, score, contained = near
+    return "near", original, round(score, 4), None if contained is None else round(contained, 4)
 
 
-def _best_near(signature: bytes, known: Known) -> tuple[str, float] | None:
+def _best_near(item: Prepared, known: Known, rule: NearRule) -> tuple[str, float, float | None] | None:
+    """Return the most similar candidate that passes either test, with its Jaccard estimate and,
+    when only the containment test passed, its containment estimate."""
     candidates: set[str] = set()
-    for band in band_hashes(signature):
+    for band in band_hashes(item.signature):
         candidates |= known.bands.get(band, set())
-    scored = [(cid, similarity(signature, known.signatures[cid])) for cid in sorted(candidates)]
-    return max(scored, key=lambda pair: pair[1], default=None)
+    best: tuple[str, float, float | None] | None = None
+    for cid in sorted(candidates):
+        score = similarity(item.signature, known.signatures[cid])
+        near, contained = rule.match(score, item.shingles, known.shingles.get(cid))
+        if near and (best is None or score > best[1]):
+            best = (cid, score, contained)
+    return best
 
 
-def _remember(article: Article, signature: bytes, known: Known) -> None:
+def _remember(item: Prepared, known: Known) -> None:
+    article = item.article
     known.article_ids.add(article.article_id)
     if article.canonical_url:
         known.urls.setdefault(article.canonical_url, article.article_id)
     if article.guid:
         known.guids.setdefault(article.guid, article.article_id)
     known.hashes.setdefault(article.content_hash, article.article_id)
-    known.signatures[article.article_id] = signature
-    for band in band_hashes(signature):
+    known.signatures[article.article_id] = item.signature
+    known.shingles[article.article_id] = item.shingles
+    for band in band_hashes(item.signature):
         known.bands.setdefault(band, set()).add(article.article_id)
 
 
-def index_candidates(rows: Iterable[tuple[str, bytes]]) -> tuple[dict[str, bytes], dict[int, set[str]]]:
-    """Return the signature and band maps of stored LSH candidates."""
+def index_candidates(
+    rows: Iterable[tuple[str, bytes, int | None]],
+) -> tuple[dict[str, bytes], dict[str, int], dict[int, set[str]]]:
+    """Return the signature, shingle-count and band maps of stored LSH candidates."""
     signatures: dict[str, bytes] = {}
+    shingles: dict[str, int] = {}
     bands: dict[int, set[str]] = {}
-    for article_id, signature in rows:
+    for article_id, signature, count in rows:
         signatures[article_id] = bytes(signature)
+        if count is not None:  # NULL: stored before counts were kept, so Jaccard only
+            shingles[article_id] = count
         for band in band_hashes(signatures[article_id]):
             bands.setdefault(band, set()).add(article_id)
-    return signatures, bands
+    return signatures, shingles, bands
 
 
 def as_mapping(rows: Iterable[tuple[str, str]]) -> Mapping[str, str]:

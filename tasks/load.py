@@ -16,7 +16,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 import warehouse
-from tasks.dedup import Known, Verdicts, as_mapping, band_hashes, classify, index_candidates
+from tasks.dedup import Known, NearRule, Verdicts, as_mapping, band_hashes, classify, index_candidates
 from tasks.deferred import write_deferred
 from tasks.fetch.feedhealth import FeedHealth, write_feed_health
 from tasks.fetch.listing import Listing, Opened
@@ -120,13 +120,13 @@ def lookup_known(con: duckdb.DuckDBPyConnection, items: Sequence[Prepared]) -> K
     candidate_ids = pa.table({"article_id": pa.array(sorted({r[0] for r in rows}), pa.string())})
     con.register("batch_candidates", candidate_ids)
     candidates = con.execute(
-        "SELECT article_id, signature FROM signatures "
+        "SELECT article_id, signature, shingles FROM signatures "
         "WHERE article_id IN (SELECT article_id FROM batch_candidates)"
     ).fetchall()
     con.unregister("batch_candidates")
     con.unregister("batch_keys")
     con.unregister("batch_bands")
-    known.signatures, known.bands = index_candidates(candidates)
+    known.signatures, known.shingles, known.bands = index_candidates(candidates)
     return known
 
 
@@ -177,6 +177,7 @@ def write_articles(con: duckdb.DuckDBPyConnection, items: Sequence[Prepared]) ->
             {
                 "article_id": [a.article_id for a in articles],
                 "signature": pa.array([p.signature for p in items], pa.binary()),
+                "shingles": pa.array([p.shingles for p in items], pa.int32()),
             }
         ),
     )
@@ -206,6 +207,7 @@ def write_duplicates(
                 "duplicate_of": [d.duplicate_of for d in duplicates],
                 "kind": [d.kind for d in duplicates],
                 "similarity": [d.similarity for d in duplicates],
+                "containment": pa.array([d.containment for d in duplicates], pa.float64()),
                 "source_id": [d.source_id for d in duplicates],
                 "detected_at": _ts([now] * len(duplicates)),
                 "run_id": [run_id] * len(duplicates),
@@ -272,7 +274,7 @@ def load_batches(
     quarantined: Sequence[Quarantined],
     sources: Sequence[Source],
     now: datetime,
-    near_threshold: float,
+    near: NearRule,
     feed_health: Sequence[FeedHealth] = (),
     deferred: Sequence[Deferred] = (),
     taken: Collection[str] = (),
@@ -288,7 +290,7 @@ def load_batches(
                 chunk = batch[start : start + LOOKUP_CHUNK]
                 # The lookups see this transaction's own inserts: a copy of an article of an
                 # earlier chunk or batch of the run is a duplicate, as across runs.
-                verdicts: Verdicts = classify(chunk, lookup_known(con, chunk), near_threshold=near_threshold)
+                verdicts: Verdicts = classify(chunk, lookup_known(con, chunk), rule=near)
                 write_articles(con, verdicts.new)
                 write_duplicates(con, verdicts.duplicates, run_id, now)
                 result.add(verdicts)
@@ -332,7 +334,7 @@ class SetAside:
     retry_jitter_factor=0.5,
     retry_condition_fn=transient,
 )
-def load(store: Warehouse, run: Run, staging: Path, aside: SetAside, near_threshold: float) -> LoadResult:
+def load(store: Warehouse, run: Run, staging: Path, aside: SetAside, near: NearRule) -> LoadResult:
     """Deduplicate the run's staged batches against the warehouse and load them in one
     transaction, reading one batch file at a time."""
     files = staged_batches(staging)
@@ -345,7 +347,7 @@ def load(store: Warehouse, run: Run, staging: Path, aside: SetAside, near_thresh
             quarantined=aside.quarantined,
             sources=aside.sources,
             now=run.now,
-            near_threshold=near_threshold,
+            near=near,
             feed_health=aside.feed_health,
             deferred=aside.deferred,
             taken=aside.taken,

@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from tasks.clean import clean_document, repeated_by_source
-from tasks.dedup import minhash
+from tasks.dedup import sign
 from tasks.language import detect_language
 from tasks.log import run_logger
 from tasks.normalize import to_article
@@ -46,7 +46,7 @@ def prepare_document(
     article = to_article(cleaned, guess, now=config.now, min_words=config.min_words, run_id=config.run_id)
     if isinstance(article, Quarantined):
         return article
-    return Prepared(article, raw.body, raw.media_type, minhash(article.text))
+    return Prepared(article, raw.body, raw.media_type, *sign(article.text))
 
 
 def _prepare_remote(job: tuple[RawDocument, frozenset[str], PrepareConfig]) -> Prepared | Quarantined:

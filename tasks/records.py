@@ -146,6 +146,7 @@ class Prepared:
     raw_body: bytes = field(repr=False)  # as fetched; empty while it travels back from a worker
     media_type: str  # the raw document's: 'text/plain' or 'text/html'
     signature: bytes = field(repr=False)  # MinHash of the text
+    shingles: int  # distinct word shingles of the text: sizes the containment estimate
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +159,7 @@ class Duplicate:
     similarity: float
     source_id: str
     uri: str
+    containment: float | None = None  # set when a near-duplicate was found by containment only
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,7 +56,13 @@ class Settings(BaseSettings):
     # on 300 documents) at 11 ms instead of 19 ms a document.
     language_sample_chars: int = Field(600, description="Characters of text given to the language detectors.")
     near_threshold: float = Field(
-        0.70, description="Estimated Jaccard similarity from which an article is a near-duplicate."
+        0.55, description="Estimated Jaccard similarity from which an article is a near-duplicate."
+    )
+    near_containment: float = Field(
+        0.90,
+        description="Estimated share of the shorter text's word shingles found in the longer one "
+        "from which an article is a near-duplicate (a truncated or extended copy); above 1 turns "
+        "this test off.",
     )
     min_words: int = Field(
         25, description="Articles with fewer words after cleaning are quarantined as too short."

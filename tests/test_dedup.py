@@ -7,14 +7,26 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tasks.dedup import Known, band_hashes, classify, index_candidates, minhash, similarity
+from tasks.dedup import (
+    BANDS,
+    Known,
+    NearRule,
+    band_hashes,
+    classify,
+    containment,
+    index_candidates,
+    sign,
+    similarity,
+)
 from tasks.normalize import article_id, canonical_url, content_hash
 from tasks.records import Article, Prepared
+from tasks.settings import Settings
 
 from .conftest import SEEDS
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 SEED_TEXT = (SEEDS / "000_ad7065b6d2865418.txt").read_text(encoding="utf-8")
+RULE = NearRule(Settings().near_threshold, Settings().near_containment)  # the shipped rule
 
 
 def make(
@@ -48,7 +60,7 @@ def make(
         encoding_source="default",
         replaced_chars=0,
     )
-    return Prepared(replace(article, **fields), b"", "text/plain", minhash(text))
+    return Prepared(replace(article, **fields), b"", "text/plain", *sign(text))
 
 
 def edited(text: str) -> str:
@@ -61,14 +73,15 @@ def edited(text: str) -> str:
 
 def test_similarity_of_an_edited_copy_is_high_and_of_other_stories_low() -> None:
     others = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))[1:]]
-    assert similarity(minhash(SEED_TEXT), minhash(edited(SEED_TEXT))) > 0.8
-    assert max(similarity(minhash(SEED_TEXT), minhash(o)) for o in others) < 0.1
+    signature = sign(SEED_TEXT)[0]
+    assert similarity(signature, sign(edited(SEED_TEXT))[0]) > 0.8
+    assert max(similarity(signature, sign(o)[0]) for o in others) < 0.1
 
 
 def test_band_hashes_are_stable_and_signed_64_bit() -> None:
-    bands = band_hashes(minhash(SEED_TEXT))
-    assert bands == band_hashes(minhash(SEED_TEXT))
-    assert len(set(bands)) == len(bands) == 32
+    bands = band_hashes(sign(SEED_TEXT)[0])
+    assert bands == band_hashes(sign(SEED_TEXT)[0])
+    assert len(set(bands)) == len(bands) == BANDS
     assert all(-(2**63) <= b < 2**63 for b in bands)
 
 
@@ -81,7 +94,9 @@ def stored(*items: Prepared) -> Known:
         guids={a.guid: a.article_id for a in articles if a.guid},
         hashes={a.content_hash: a.article_id for a in articles},
     )
-    known.signatures, known.bands = index_candidates((p.article.article_id, p.signature) for p in items)
+    known.signatures, known.shingles, known.bands = index_candidates(
+        (p.article.article_id, p.signature, p.shingles) for p in items
+    )
     return known
 
 
@@ -123,7 +138,7 @@ OTHER = (SEEDS / "004_d9cb10f2baa0daab.txt").read_text(encoding="utf-8")
     ],
 )
 def test_classify_against_stored_articles(incoming: Prepared, kind: str | None) -> None:
-    verdicts = classify([incoming], stored(ORIGINAL), near_threshold=0.7)
+    verdicts = classify([incoming], stored(ORIGINAL), rule=RULE)
     if kind is None:
         assert (verdicts.new, verdicts.duplicates, verdicts.unchanged) == ([], [], 1)
     elif kind == "new":
@@ -141,7 +156,7 @@ def test_classify_against_stored_articles(incoming: Prepared, kind: str | None) 
 def test_classify_resolves_duplicates_inside_one_batch() -> None:
     first = make(SEED_TEXT, key="seeds/a.txt")
     batch = [first, make(SEED_TEXT, key="seeds/b.txt"), make(edited(SEED_TEXT), key="seeds/c.txt")]
-    verdicts = classify(batch, Known(), near_threshold=0.7)
+    verdicts = classify(batch, Known(), rule=RULE)
     assert verdicts.new == [first]
     assert [(d.duplicate_id, d.kind) for d in verdicts.duplicates] == [
         ("seeds/b.txt", "content"),
@@ -152,5 +167,113 @@ def test_classify_resolves_duplicates_inside_one_batch() -> None:
 def test_classify_below_threshold_is_new() -> None:
     # with a threshold above the measured similarity the edited copy is its own article
     near = make(edited(SEED_TEXT), key="seeds/c.txt")
-    verdicts = classify([near], stored(ORIGINAL), near_threshold=0.99)
+    verdicts = classify([near], stored(ORIGINAL), rule=NearRule(0.99, 2.0))
     assert verdicts.new == [replace(near)]
+
+
+def first_words(text: str, share: float) -> str:
+    """The start of a text, a share of its words, line breaks kept: a truncated re-publication."""
+    budget = round(len(text.split()) * share)
+    kept = []
+    for line in text.split("\n"):
+        words = line.split()[: max(0, budget)]
+        budget -= len(words)
+        kept.append(" ".join(words))
+    return "\n".join(kept).strip()
+
+
+OTHER_LINES = [line for line in OTHER.split("\n") if line.strip()]
+SHORT = "\n".join(OTHER_LINES[:5])  # a short article: a title and four paragraphs, 161 words
+# A site's template around its stories: breadcrumb, social links, subscription and cookie notices.
+HEAD = (
+    "Accueil > Actualités > Technologie\n"
+    "Suivez-nous sur Facebook, X et LinkedIn. Recevez chaque matin notre lettre d'information gratuite."
+)
+FOOT = (
+    "Cet article vous a plu ? Abonnez-vous pour soutenir une rédaction indépendante et accéder à tous "
+    "nos contenus.\nNous utilisons des cookies pour mesurer l'audience et personnaliser les publicités. "
+    "En poursuivant votre navigation, vous acceptez leur utilisation. © 2026 Le Quotidien du Numérique, "
+    "tous droits réservés. Mentions légales, contact, plan du site."
+)
+STORIES = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+
+
+@pytest.mark.parametrize(
+    ("stored_text", "incoming_text"),
+    [
+        # the story re-published as its first 60 %: Jaccard 0.59, all of it inside the original
+        (SEED_TEXT, first_words(SEED_TEXT, 0.6)),
+        # the story with another story's paragraphs appended (+70 % words): Jaccard 0.52
+        (SEED_TEXT, SEED_TEXT + "\n" + "\n".join(OTHER_LINES[1:10])),
+        # a short article without its longest paragraph (a third of it): Jaccard 0.68
+        (SHORT, "\n".join(line for i, line in enumerate(OTHER_LINES[:5]) if i != 4)),
+    ],
+    ids=["truncated", "extended", "paragraph_removed_from_short"],
+)
+def test_copies_below_the_old_jaccard_threshold_are_near_duplicates(
+    stored_text: str, incoming_text: str
+) -> None:
+    original = make(stored_text, key="seeds/original.txt")
+    incoming = make(incoming_text, key="seeds/copy.txt")
+    [dup] = classify([incoming], stored(original), rule=RULE).duplicates
+    assert (dup.kind, dup.duplicate_of) == ("near", original.article.article_id)
+    assert dup.similarity < 0.7  # what the old rule required
+    # which test fired is recorded: a containment figure only when the Jaccard test did not
+    assert (dup.containment is None) == (dup.similarity >= RULE.threshold)
+
+
+def test_a_truncated_copy_arriving_first_in_a_batch_takes_the_full_story_as_its_copy() -> None:
+    # the first 55 %: Jaccard 0.50, below the threshold; containment 0.95
+    short = make(first_words(STORIES[1], 0.55), key="seeds/a_teaser.txt")
+    full = make(STORIES[1], key="seeds/b_full.txt")
+    verdicts = classify([short, full], Known(), rule=RULE)
+    assert verdicts.new == [short]
+    [dup] = verdicts.duplicates
+    assert (dup.duplicate_id, dup.duplicate_of, dup.kind) == (
+        "seeds/b_full.txt",
+        short.article.article_id,
+        "near",
+    )
+    assert dup.containment is not None and dup.containment >= RULE.containment
+
+
+@pytest.mark.parametrize(
+    "incoming_text",
+    [
+        # other stories of the same site, in the same template
+        *(HEAD + "\n" + story + "\n" + FOOT for story in STORIES[1:]),
+        # a page cleaned down to the site's template: all of it inside the stored page
+        HEAD + "\n" + FOOT,
+        # the template and one line ("page not found")
+        HEAD + "\nLa page que vous cherchez n'existe plus.\n" + FOOT,
+    ],
+)
+def test_pages_of_one_site_sharing_its_template_stay_apart(incoming_text: str) -> None:
+    original = make(HEAD + "\n" + SEED_TEXT + "\n" + FOOT, key="https://site.example/a")
+    incoming = make(incoming_text, key="https://site.example/b")
+    verdicts = classify([incoming], stored(original), rule=RULE)
+    assert (verdicts.new, verdicts.duplicates) == ([incoming], [])
+
+
+@pytest.mark.parametrize(
+    ("jaccard", "sizes", "expected"),
+    [
+        (0.65, (100, None), (True, None)),  # above the Jaccard threshold: no containment figure
+        (0.5, (50, 100), (True, 1.0)),  # half the size, all inside: contained
+        (0.5, (100, None), (False, None)),  # size unknown (stored before counts were kept)
+        (0.2, (60, 300), (False, None)),  # all inside, but a fifth of the size: below the floor
+        (0.5, (30, 60), (False, None)),  # too few shingles to tell a copy from a template block
+        (0.5, (100, 100), (False, None)),  # same size, half shared: containment 0.67
+    ],
+)
+def test_near_rule(
+    jaccard: float, sizes: tuple[int, int | None], expected: tuple[bool, float | None]
+) -> None:
+    assert NearRule(0.6, 0.9).match(jaccard, *sizes) == expected
+
+
+def test_containment_estimate_from_jaccard_and_sizes() -> None:
+    # A inside B: |A ∩ B| = |A| and J = |A| / |B|
+    assert containment(40 / 100, 40, 100) == pytest.approx(1.0)
+    # 30 shared of 60 and 90: J = 30 / 120
+    assert containment(30 / 120, 60, 90) == pytest.approx(0.5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,14 +12,14 @@ import duckdb
 import pytest
 
 import warehouse
-from tasks.dedup import Verdicts
+from tasks.dedup import BANDS, Verdicts, band_hashes
 from tasks.load import LoadResult, load_batches
 from tasks.records import Quarantined, Source
 from tasks.report import ARTIFACT_ROWS
 from warehouse.ledger import start_run
 
 from .conftest import SEEDS
-from .test_dedup import edited, make
+from .test_dedup import RULE, edited, first_words, make
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 TABLES = ("articles", "duplicates", "quarantine", "sources", "raw_documents", "signatures", "lsh_bands")
@@ -39,7 +41,7 @@ def run(db: Path, run_id: str, articles: list, quarantined: list | None = None):
             quarantined=quarantined or [],
             sources=[Source("seeds", "/seeds")],
             now=NOW,
-            near_threshold=0.7,
+            near=RULE,
         )
 
 
@@ -73,7 +75,7 @@ def test_second_load_of_the_same_input_adds_no_rows(db_path: Path) -> None:
     second = run(db_path, "r2", articles, bad)
     assert (first.new, second.new, second.unchanged) == (5, 0, 5)
     assert counts(db_path) == after_first
-    assert after_first["articles"] == 5 and after_first["lsh_bands"] == 5 * 32
+    assert after_first["articles"] == 5 and after_first["lsh_bands"] == 5 * BANDS
     with warehouse.connect(db_path, read_only=True) as con:
         assert con.execute("SELECT times_seen, run_id, last_run_id FROM quarantine").fetchall() == [
             (2, "r1", "r2")
@@ -134,7 +136,7 @@ def test_copies_in_later_batches_of_one_transaction_are_duplicates(db_path: Path
             quarantined=[],
             sources=[Source("seeds", "/seeds")],
             now=NOW,
-            near_threshold=0.7,
+            near=RULE,
         )
     assert (result.new, result.duplicate_kinds) == (2, {"content": 1, "near": 1})
     with warehouse.connect(db_path, read_only=True) as con:
@@ -154,3 +156,88 @@ def test_a_load_result_keeps_counts_and_only_the_first_new_articles() -> None:
     result.add(Verdicts(many[30:], [], 1))
     assert (result.new, result.unchanged, result.languages) == (70, 3, {"fr": 70})
     assert [a.article_id for a in result.first_new] == [str(i) for i in range(ARTIFACT_ROWS)]
+
+
+def test_a_truncated_copy_is_found_across_runs_with_its_containment(db_path: Path) -> None:
+    original = make(TEXTS[1], key="seeds/original.txt")
+    copy = make(first_words(TEXTS[1], 0.55), key="seeds/teaser.txt")  # Jaccard 0.50, containment 0.95
+    run(db_path, "r1", [original])
+    result = run(db_path, "r2", [copy])
+    assert (result.new, result.duplicate_kinds) == (0, {"near": 1})
+    with warehouse.connect(db_path, read_only=True) as con:
+        [(kind, of, similarity, contained)] = con.execute(
+            "SELECT kind, duplicate_of, similarity, containment FROM duplicates"
+        ).fetchall()
+        assert con.execute("SELECT shingles FROM signatures").fetchall() == [(original.shingles,)]
+        assert con.execute("SELECT containment FROM duplicate_pairs").fetchall() == [(contained,)]
+    assert (kind, of) == ("near", original.article.article_id)
+    assert similarity < RULE.threshold <= 1 and contained >= RULE.containment
+    after = counts(db_path)
+    again = run(db_path, "r3", [copy])
+    assert (again.new, again.duplicates, again.unchanged) == (0, 0, 1)
+    assert counts(db_path) == after
+
+
+def _bands_before_004(signature: bytes) -> list[int]:
+    """The band keys stored before migration 004: blake2b of 32 bands of 4 rows."""
+    return [
+        int.from_bytes(
+            hashlib.blake2b(bytes([b]) + signature[b * 16 : (b + 1) * 16], digest_size=8).digest(),
+            "little",
+            signed=True,
+        )
+        for b in range(32)
+    ]
+
+
+def test_migration_004_rekeys_stored_bands_and_old_signatures_count_by_jaccard_only(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A warehouse as the code before migration 004 left it: the migrations before, old band keys.
+    before = tmp_path / "migrations"
+    before.mkdir()
+    versions = {int(p.name[:3]): p for p in sorted(warehouse.MIGRATIONS.glob("[0-9][0-9][0-9]_*.sql"))}
+    for version, path in versions.items():
+        if version < 4:
+            shutil.copy(path, before / path.name)
+    old = make(TEXTS[1], key="seeds/original.txt")
+    with warehouse.connect(db_path) as con:
+        with monkeypatch.context() as patch:
+            patch.setattr(warehouse, "MIGRATIONS", before)
+            patch.setattr(warehouse, "VIEWS", tmp_path / "no-views")
+            warehouse.migrate(con)
+        a = old.article
+        con.execute(
+            "INSERT INTO articles (article_id, source_id, raw_uri, language, language_prob, text, "
+            "word_count, content_hash, fetched_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                a.article_id,
+                a.source_id,
+                a.raw_uri,
+                a.language,
+                1.0,
+                a.text,
+                a.word_count,
+                a.content_hash,
+                NOW,
+                "r1",
+            ],
+        )
+        con.execute("INSERT INTO signatures VALUES (?, ?)", [a.article_id, old.signature])
+        con.executemany(
+            "INSERT INTO lsh_bands VALUES (?, ?)",
+            [(b, a.article_id) for b in _bands_before_004(old.signature)],
+        )
+        assert warehouse.migrate(con) == [v for v in versions if v >= 4]
+        keys = con.execute("SELECT band_hash FROM lsh_bands ORDER BY band_hash").fetchall()
+        assert [k for (k,) in keys] == sorted(band_hashes(old.signature))
+        assert con.execute("SELECT shingles FROM signatures").fetchall() == [(None,)]
+    edited_copy = make(TEXTS[1] + "\nAbonnez-vous à notre lettre d'information.", key="seeds/edited.txt")
+    truncated_copy = make(first_words(TEXTS[1], 0.55), key="seeds/teaser.txt")  # Jaccard 0.50
+    result = run(db_path, "r2", [edited_copy, truncated_copy])
+    # Found through the new keys by Jaccard; without a stored shingle count, no containment test.
+    assert (result.new, result.duplicate_kinds) == (1, {"near": 1})
+    with warehouse.connect(db_path, read_only=True) as con:
+        assert con.execute("SELECT duplicate_id, containment FROM duplicates").fetchall() == [
+            ("seeds/edited.txt", None)
+        ]

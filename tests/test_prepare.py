@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tasks.clean import clean_document, repeated_by_source
-from tasks.dedup import minhash
+from tasks.dedup import sign
 from tasks.fetch.files import read_folder
 from tasks.language import detect_language
 from tasks.normalize import to_article
@@ -85,7 +85,7 @@ def serial(docs: list[RawDocument]) -> tuple[list, list]:
         result = to_article(doc, guess, now=NOW, min_words=CONFIG.min_words, run_id="r0")
         if isinstance(result, Article):
             raw = doc.raw
-            articles.append(Prepared(result, raw.body, raw.media_type, minhash(result.text)))
+            articles.append(Prepared(result, raw.body, raw.media_type, *sign(result.text)))
         else:
             too_short.append(result)
     return articles, dropped + too_short
