@@ -334,15 +334,9 @@ def test_eight_sentences_are_kept_whole(language: str) -> None:
     assert word_count(result.body) >= MIN_WORDS
 
 
-@pytest.mark.parametrize(
-    "stem",
-    [
-        # WordPress: "5 thoughts on “…”", then "X says:", dates and Reply buttons
-        "en_lemire_me_json",
-        # WordPress.com in German: "5 Kommentare on …", then "X sagt:", dates and Like buttons
-        "de_gnadlib_scherenschnitt",
-    ],
-)
+# WordPress in English ("5 thoughts on “…”", then "X says:", dates, Reply buttons) and
+# WordPress.com in German ("5 Kommentare on …", then "X sagt:", dates, Like buttons).
+@pytest.mark.parametrize("stem", ["en_lemire_me_json", "de_gnadlib_scherenschnitt"])
 def test_comment_section_is_cut(stem: str) -> None:
     text, meta = _fixture("comments", stem)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
