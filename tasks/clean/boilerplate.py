@@ -67,6 +67,7 @@ _STOP_LANGUAGE = 0.12  # share of stop words from which a text is in a language 
 _PROSE_SHARE = 0.7  # share of sentence lines from which a text is an article with little around it
 _COMMENT_WINDOW = 10  # lines after a comments heading where replies, names and dates must show
 _WRAP_SHARE = 0.6  # share of long consecutive lines that must be full at the wrap width
+_WIDTHS = (30, 200)  # the wrap widths looked for, in columns
 _SHARED_MIN = 40  # columns from which a line two files share is evidence they hold one story
 _SAME_STORY = 0.6  # share of the smaller file's long lines that the other holds: one story
 _STORY_MIN = 150  # columns two files must share to hold one story: a footer line is not one
@@ -114,11 +115,14 @@ def _wrap_width(raw: Sequence[str]) -> int | None:
         for line, following in zip(raw, raw[1:], strict=False)
         if line.strip() and following.lstrip(" >") and not _ITEM.match(following.lstrip(" >"))
     ]
-    # A wrapped line is full: the next line's first word would not have fitted after it.
-    best, best_full = 0, 0
-    for width in sorted({length for length, _ in pairs if 30 <= length <= 200}):
-        full = sum(1 for length, joined in pairs if length <= width < joined)
-        if full > best_full:
+    # A wrapped line is full: the next line's first word would not have fitted after it. A
+    # line is full at the widths from its length to its joined length, excluded: sweep them.
+    opens = Counter(length for length, _ in pairs)
+    closes = Counter(joined for _, joined in pairs)
+    best, best_full, full = 0, 0, 0
+    for width in range(_WIDTHS[1] + 1):
+        full += opens[width] - closes[width]
+        if full > best_full and width >= _WIDTHS[0]:
             best, best_full = width, full
     candidates = sum(1 for length, _ in pairs if length > best // 2)
     # Text laid out one paragraph a line has many lines longer than any wrap width.
@@ -141,8 +145,9 @@ def _unwrap(raw: Sequence[str]) -> list[str]:
         text = line[indent:].strip()
         full = bool(text) and previous <= width < previous + 1 + _first_word(text)
         if full and indent == hanging and not _ITEM.match(text):
-            glue = "" if _WIDE.match(text) and _WIDE.match(out[-1][-1]) else " "
-            out[-1] = out[-1].rstrip() + glue + text
+            joined = out[-1].rstrip()
+            glue = "" if _WIDE.match(text) and _WIDE.match(joined[-1]) else " "
+            out[-1] = joined + glue + text
         else:
             out.append(line)
             item = _ITEM.match(text)
