@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ _PROSE_SHARE = 0.7  # share of sentence lines from which a text is an article wi
 _COMMENT_WINDOW = 10  # lines after a comments heading where replies, names and dates must show
 _WRAP_SHARE = 0.6  # share of long consecutive lines that must be full at the wrap width
 _WIDTHS = (30, 200)  # the wrap widths looked for, in columns
+_LETTERS = 0.5  # share of letters under which a line is figures and signs rather than prose
 _SHARED_MIN = 40  # columns from which a line two files share is evidence they hold one story
 _SAME_STORY = 0.6  # share of the smaller file's long lines that the other holds: one story
 _STORY_MIN = 150  # columns two files must share to hold one story: a footer line is not one
@@ -127,7 +129,7 @@ def _wrap_width(raw: Sequence[str]) -> int | None:
     candidates = sum(1 for length, _ in pairs if length > best // 2)
     # Text laid out one paragraph a line has many lines longer than any wrap width.
     overflow = sum(1 for line in raw if len(line.rstrip()) > best and " " in line.strip())
-    if best_full < 3 or best_full < _WRAP_SHARE * candidates or overflow > max(1, len(raw) // 50):
+    if best_full < 2 or best_full < _WRAP_SHARE * candidates or overflow > max(1, len(raw) // 50):
         return None
     return best
 
@@ -202,6 +204,12 @@ def _disguised(text: str) -> bool:
     return fakes >= 2 and fakes >= _DISGUISED_SHARE * len(words)
 
 
+def _letter_share(text: str) -> float:
+    """Return the share of the line's visible characters that are letters, combining marks included."""
+    visible = [c for c in text if not c.isspace()]
+    return sum(unicodedata.category(c)[0] in "LM" for c in visible) / len(visible) if visible else 0.0
+
+
 def _stop_density(text: str) -> float:
     """Return the share of the text's words that are stop words of the covered languages."""
     words = _WORD.findall(text)
@@ -213,6 +221,9 @@ def _shape(text: str, stop_language: bool) -> float:
     n = _span(text)
     score = 2.0 if n >= 150 else 1.5 if n >= 80 else 0.5 if n >= 40 else -0.5 if n >= 20 else -1.5
     if word_count(text) <= 2:
+        score -= 1.0
+    # Scores, prices, timetables: figures and signs where prose has words, in any script.
+    if _letter_share(text) < _LETTERS:
         score -= 1.0
     # A colon often introduces a quotation or a list, so it counts as neither ending.
     ending = 1.0 if _TERMINAL.search(text) else 0.0 if text.endswith((":", "：")) else -1.0
