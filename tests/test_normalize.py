@@ -86,6 +86,25 @@ def test_word_count_keeps_elisions_together() -> None:
     assert word_count("l’IA d'OpenAI est-ce bien 100 %") == 5
 
 
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        # Chinese has no spaces: twelve characters at 1.5 characters a word
+        ("市议会周二批准了新的预算", 8),
+        # fifteen characters and a figure; full-width punctuation is no word
+        ("市议会周二批准了新的预算，共12亿元。", 11),
+        # vowel signs and the virama are marks inside a Hindi word, not breaks
+        ("हिन्दी भाषा", 2),
+        # Thai runs words together: fourteen letters and marks at four a word, rounded
+        ("ภาษาไทยง่ายมาก", 4),
+        # Korean is spaced: one word per space-separated unit
+        ("서울시는 새 예산을 승인했다.", 4),
+    ],
+)
+def test_word_count_estimates_unspaced_scripts(text: str, words: int) -> None:
+    assert word_count(text) == words
+
+
 def test_article_id_prefers_the_canonical_url() -> None:
     digest = content_hash("some text")
     assert article_id("https://example.com/a", digest) == article_id("https://example.com/a", "other")

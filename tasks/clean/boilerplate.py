@@ -3,24 +3,45 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
+import unicodedata
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import combinations
 
 from tasks.clean.phrases import (
     BIO_WORDS,
     BYLINE_LEAD,
     CAPTION_WORDS,
+    CLOSERS,
+    COMMENT_ACTION,
+    COMMENT_BY,
+    COMMENT_HEADER,
     DATE,
     MARKERS,
     NAME_PARTICLES,
     PHRASES,
+    QUESTION_ENDS,
+    STATEMENT_ENDS,
     STOP_WORDS,
 )
+from tasks.normalize import word_count
 
-_BULLET = re.compile(r"^[\s•·▪►*]+")
+_BULLET = re.compile(r"^(?:[\s•·▪►*>]|#{1,6}\s)+")
 _EDGE = re.compile(r"^[\W_]+|[\W_]+$")
-_TERMINAL = re.compile(r"[.!?…»\"”’]$")
+_STATEMENT = re.compile(rf"[{re.escape(STATEMENT_ENDS)}][{re.escape(CLOSERS)}]*$")
+_TERMINAL = re.compile(rf"(?:[{re.escape(STATEMENT_ENDS + QUESTION_ENDS)}][{re.escape(CLOSERS)}]*|[»\"”’])$")
+# A line ending so goes on in the next one: never a headline.
+_OPEN_END = re.compile(r"[.:;,،、，；：।。．｡۔]$")
+_TITLE_OPENERS = "«\"“'„「『"
+# Ideographs and kana fill about three Latin columns of text each, Hangul syllables two.
+_WIDE = re.compile(
+    r"[\u2e80-\u2fdf\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]"
+)
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+# A wrapped line that opens a list item or a heading starts a paragraph of its own.
+_ITEM = re.compile(r"^(?:[•·▪►*+-]|\d{1,3}[.)]|#{1,6})\s")
+_PREFIX = re.compile(r"^[\s>]*")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _INITIAL = re.compile(r"[A-Z]\.")
 _BYLINE = re.compile(rf"^(?:[^\W\d_][\w'’-]*\s+){{0,3}}?{BYLINE_LEAD}\s*:?\s+(?P<rest>.+)$", re.IGNORECASE)
@@ -31,6 +52,9 @@ _NAME_END = re.compile(
 )
 # Letters of two scripts inside one word disguise spam from filters ("Аdvеrtіѕе" in Cyrillic).
 _MIXED_SCRIPT = re.compile(r"[a-zA-Z][\u0400-\u04ff]|[\u0400-\u04ff][a-zA-Z]")
+# Cyrillic letters drawn like Latin ones; Cyrillic text typed on a Latin keyboard has others too.
+_HOMOGLYPHS = frozenset("аеорсухіјѕһԁԛԝАВЕКМНОРСТХІЈЅ")
+_DISGUISED_SHARE = 0.3
 _TRUNCATED = re.compile(r"(?:…|\.\.\.)$")
 _BREADCRUMB = re.compile(r"(?:\s[>|›/]\s.*){2}")
 # Word-level checks reuse the marker list: a short line holding "Download" is a button.
@@ -39,6 +63,17 @@ _WORD_MARKERS = tuple(p for reason, p in MARKERS if reason in {"navigation", "sh
 _STRONG = -3.0  # a cue at least this negative means the line is not trusted as body
 _TITLE_WINDOW = 12  # headlines sit among the first lines of a page, after navigation
 _NEAR_TITLE = 4  # a name-only byline sits next to its headline
+_LONG = 200  # columns from which a recurring line is a paragraph rather than a source's template
+_STOP_LANGUAGE = 0.12  # share of stop words from which a text is in a language the lists cover
+_PROSE_SHARE = 0.7  # share of sentence lines from which a text is an article with little around it
+_COMMENT_WINDOW = 10  # lines after a comments heading where replies, names and dates must show
+_WRAP_SHARE = 0.6  # share of long consecutive lines that must be full at the wrap width
+_WIDTHS = (30, 200)  # the wrap widths looked for, in columns
+_LETTERS = 0.5  # share of letters under which a line is figures and signs rather than prose
+_SHARED_MIN = 40  # columns from which a line two files share is evidence they hold one story
+_SAME_STORY = 0.6  # share of the smaller file's long lines that the other holds: one story
+_STORY_MIN = 150  # columns two files must share to hold one story: a footer line is not one
+_PAIR_CAP = 25  # a line in more files than this and a quarter of the source is its template
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +98,71 @@ def _normalize(line: str) -> str:
     return " ".join(_BULLET.sub("", line).casefold().split())
 
 
+def _span(text: str) -> int:
+    """Return the line's length in Latin columns: ideographs and Hangul hold more per character."""
+    return len(text) + 2 * len(_WIDE.findall(text)) + len(_HANGUL.findall(text))
+
+
+def _first_word(line: str) -> int:
+    """Return the length of the first word of a line, after its indentation and quote marks."""
+    return len(line[len(_PREFIX.match(line)[0]) :].split(maxsplit=1)[0])  # type: ignore[index]
+
+
+def _wrap_width(raw: Sequence[str]) -> int | None:
+    """Return the width the text was hard-wrapped at, or None when its lines were not wrapped."""
+    # (length of a line, length it would have with the next line's first word added), for
+    # the lines that the next one may continue: not a blank line, a list item or a heading
+    pairs = [
+        (len(line.rstrip()), len(line.rstrip()) + 1 + _first_word(following))
+        for line, following in zip(raw, raw[1:], strict=False)
+        if line.strip() and following.lstrip(" >") and not _ITEM.match(following.lstrip(" >"))
+    ]
+    # A wrapped line is full: the next line's first word would not have fitted after it. A
+    # line is full at the widths from its length to its joined length, excluded: sweep them.
+    opens = Counter(length for length, _ in pairs)
+    closes = Counter(joined for _, joined in pairs)
+    best, best_full, full = 0, 0, 0
+    for width in range(_WIDTHS[1] + 1):
+        full += opens[width] - closes[width]
+        if full > best_full and width >= _WIDTHS[0]:
+            best, best_full = width, full
+    candidates = sum(1 for length, _ in pairs if length > best // 2)
+    # Text laid out one paragraph a line has many lines longer than any wrap width.
+    overflow = sum(1 for line in raw if len(line.rstrip()) > best and " " in line.strip())
+    if best_full < 2 or best_full < _WRAP_SHARE * candidates or overflow > max(1, len(raw) // 50):
+        return None
+    return best
+
+
+def _unwrap(raw: Sequence[str]) -> list[str]:
+    """Return the lines with hard-wrapped paragraphs joined back into one line each."""
+    width = _wrap_width(raw)
+    if width is None:
+        return list(raw)
+    out: list[str] = []
+    hanging = -1  # the indentation that continues the open paragraph; -1 when none is open
+    previous = 0  # length of the previous line, 0 after a blank one
+    for line in raw:
+        indent = len(_PREFIX.match(line)[0])  # type: ignore[index]
+        text = line[indent:].strip()
+        full = bool(text) and previous <= width < previous + 1 + _first_word(text)
+        if full and indent == hanging and not _ITEM.match(text):
+            joined = out[-1].rstrip()
+            glue = "" if _WIDE.match(text) and _WIDE.match(joined[-1]) else " "
+            out[-1] = joined + glue + text
+        else:
+            out.append(line)
+            item = _ITEM.match(text)
+            hanging = indent + (len(item[0]) if item else 0) if text else -1
+        previous = len(line.rstrip()) if text else 0
+    return out
+
+
 def _split(text: str) -> list[_Line]:
-    """Return the non-empty lines of the text with the block each belongs to."""
+    """Return the non-empty lines of the text, wrapped paragraphs joined, with the block of each."""
     lines: list[_Line] = []
     block = 0
-    for raw in text.splitlines():
+    for raw in _unwrap(text.splitlines()):
         stripped = _BULLET.sub("", raw).strip()
         if not stripped:
             block += 1
@@ -76,18 +171,68 @@ def _split(text: str) -> list[_Line]:
     return lines
 
 
-def _shape(text: str) -> float:
-    """Return how much a line looks like running prose, from length, ending and stop words."""
+def _sentence(text: str) -> bool:
+    """Return whether the line is a whole sentence: a few words closed by a sentence end."""
+    # An ellipsis cuts a teaser short rather than ending a sentence; menus and footers ask
+    # questions ("Was this helpful?") as often as prose does.
+    return bool(_STATEMENT.search(text)) and not _TRUNCATED.search(text) and word_count(text) >= 3
+
+
+def _only_weak(text: str, cues: Sequence[tuple[float, str]]) -> bool:
+    """Return whether the line's cues are too weak to take it out of a text made of sentences."""
+    # A caption or a teaser cue convicts a fragment; a whole sentence needs a stronger one.
+    floor = _STRONG if _sentence_like(text) else _STRONG + 0.5
+    return all(w > floor for w, _ in cues)
+
+
+def _sentence_like(text: str) -> bool:
+    """Return whether the line ends as a sentence or a question does, with more than one word."""
+    return bool(_TERMINAL.search(text)) and word_count(text) >= 2
+
+
+def _disguised(text: str) -> bool:
+    """Return whether many words mix Latin letters with Cyrillic look-alikes, as spam does."""
+    if not _MIXED_SCRIPT.search(text):
+        return False
+    words = text.split()
+    # Cyrillic typed on a Latin keyboard mixes in Latin letters, but keeps Cyrillic-only ones.
+    fakes = sum(
+        1
+        for w in words
+        if _MIXED_SCRIPT.search(w) and all(c in _HOMOGLYPHS for c in w if "\u0400" <= c <= "\u04ff")
+    )
+    return fakes >= 2 and fakes >= _DISGUISED_SHARE * len(words)
+
+
+def _letter_share(text: str) -> float:
+    """Return the share of the line's visible characters that are letters, combining marks included."""
+    visible = [c for c in text if not c.isspace()]
+    return sum(unicodedata.category(c)[0] in "LM" for c in visible) / len(visible) if visible else 0.0
+
+
+def _stop_density(text: str) -> float:
+    """Return the share of the text's words that are stop words of the covered languages."""
     words = _WORD.findall(text)
-    n = len(text)
+    return sum(w.casefold() in STOP_WORDS for w in words) / len(words) if words else 0.0
+
+
+def _shape(text: str, stop_language: bool) -> float:
+    """Return how much a line looks like running prose, from length, words, ending and stop words."""
+    n = _span(text)
     score = 2.0 if n >= 150 else 1.5 if n >= 80 else 0.5 if n >= 40 else -0.5 if n >= 20 else -1.5
-    if len(words) <= 2:
+    if word_count(text) <= 2:
+        score -= 1.0
+    # Scores, prices, timetables: figures and signs where prose has words, in any script.
+    if _letter_share(text) < _LETTERS:
         score -= 1.0
     # A colon often introduces a quotation or a list, so it counts as neither ending.
-    score += 1.0 if _TERMINAL.search(text) else 0.0 if text.endswith(":") else -1.0
-    density = sum(w.casefold() in STOP_WORDS for w in words) / len(words) if words else 0.0
-    score += 1.0 if density >= 0.2 else 0.5 if density >= 0.1 else -1.0
-    return score
+    ending = 1.0 if _TERMINAL.search(text) else 0.0 if text.endswith((":", "：")) else -1.0
+    if not stop_language:
+        # Without stop words to tell prose from labels, the ending counts for more.
+        return score + 1.5 * ending
+    score += ending
+    density = _stop_density(text)
+    return score + (1.0 if density >= 0.2 else 0.5 if density >= 0.1 else -1.0)
 
 
 def _cues(line: _Line, count: int, repeated: frozenset[str]) -> list[tuple[float, str]]:
@@ -99,7 +244,8 @@ def _cues(line: _Line, count: int, repeated: frozenset[str]) -> list[tuple[float
         cues.append((-8.0, marker))
     cues.extend((-5.0, reason) for reason, p in PHRASES if p.search(line.text))
     if line.norm in repeated:
-        cues.append((-8.0, "repeated_across_source"))
+        # A long paragraph recurring in a source is more often a story that came twice than a template.
+        cues.append((-8.0 if _span(line.text) < _LONG else -2.0, "repeated_across_source"))
     words = _WORD.findall(line.text)
     unpunctuated = not _TERMINAL.search(line.text)
     if not marker and len(words) <= 4:
@@ -111,9 +257,9 @@ def _cues(line: _Line, count: int, repeated: frozenset[str]) -> list[tuple[float
     # Teasers for other articles are cut short with an ellipsis.
     if len(line.text) < 150 and _TRUNCATED.search(line.text):
         cues.append((-2.5, "related"))
-    if _MIXED_SCRIPT.search(line.text):
+    if _disguised(line.text):
         cues.append((-5.0, "ad"))
-    if len(line.text) < 80 and DATE.search(line.text):
+    if len(line.text) < 80 and DATE.search(line.text) and (unpunctuated or word_count(line.text) <= 3):
         cues.append((-1.5, "date"))
     if count > 1 and len(line.text) < 100:
         cues.append((-1.5, "repeated_in_document"))
@@ -152,11 +298,13 @@ def _byline(text: str) -> str | None:
 def _title_like(line: _Line) -> bool:
     """Return whether a line has the shape of a headline."""
     text = line.text
+    first = text[0]
     return (
-        20 <= len(text) <= 200
-        and not text.endswith((".", ":", ";", ","))
-        and len(_WORD.findall(text)) >= 3
-        and (text[0].isupper() or text[0].isdigit() or text[0] in "«\"“'")
+        20 <= _span(text) <= 200
+        and not _OPEN_END.search(text)
+        and word_count(text) >= 3
+        # Scripts without case start headlines with any letter.
+        and (first.isdigit() or first in _TITLE_OPENERS or (first.isalpha() and not first.islower()))
         and not _BREADCRUMB.search(text)
         and _name(text) is None
         and _byline(text) is None
@@ -223,6 +371,34 @@ def _caption_lines(
     return captions
 
 
+def _comment_sign(text: str) -> str | None:
+    """Return which part of a reader comment the line is (its author, a button, its date), or None."""
+    if COMMENT_BY.match(text):
+        return "author"
+    if COMMENT_ACTION.fullmatch(_EDGE.sub("", _normalize(text))):
+        return "button"
+    if len(text) <= 60 and DATE.search(text) and word_count(text) <= 8:
+        return "date"
+    return None
+
+
+def _comments_start(lines: Sequence[_Line], after: int) -> int | None:
+    """Return the index of the line opening the reader comments after the body began, or None."""
+    for i in range(after + 1, len(lines)):
+        text = lines[i].text
+        key = _EDGE.sub("", lines[i].norm)
+        # "0 comments" announces that none follow.
+        heading = len(text) < 120 and COMMENT_HEADER.fullmatch(key) and not key.startswith("0 ")
+        if not (heading or COMMENT_BY.match(text)):
+            continue
+        signs = [_comment_sign(line.text) for line in lines[i + 1 : i + 1 + _COMMENT_WINDOW]]
+        found = [sign for sign in signs if sign]
+        # Dates and buttons alone also follow a list of related articles.
+        if len(found) >= 2 and ("author" in found or found.count("button") >= 2):
+            return i
+    return None
+
+
 def clean_plain_text(text: str, *, repeated: frozenset[str] = frozenset()) -> CleanText | None:
     """Return the cleaned article, or None when no body text is left."""
     lines = _split(text)
@@ -230,7 +406,8 @@ def clean_plain_text(text: str, *, repeated: frozenset[str] = frozenset()) -> Cl
         return None
     counts = Counter(line.norm for line in lines)
     cues = [_cues(line, counts[line.norm], repeated) for line in lines]
-    shape = [_shape(line.text) for line in lines]
+    stop_language = _stop_density(text) >= _STOP_LANGUAGE
+    shape = [_shape(line.text, stop_language) for line in lines]
 
     def trusted(i: int) -> bool:
         return shape[i] >= 3.0 and all(w > _STRONG for w, _ in cues[i])
@@ -248,6 +425,9 @@ def clean_plain_text(text: str, *, repeated: frozenset[str] = frozenset()) -> Cl
         for i in range(min(closing) + 1, len(lines)):
             if BIO_WORDS.search(lines[i].text) or author.casefold() in lines[i].norm:
                 cues[i].append((-6.0, "bio"))
+    comments = _comments_start(lines, first_anchor)
+    if comments is not None:
+        fixed.update({i: "comments" for i in range(comments, len(lines)) if i not in fixed})
     credits = [i for i, c in enumerate(cues) if any(r == "credit" for _, r in c)]
     blank_separated = lines[-1].block > 0
     for i in _caption_lines(lines, credits, blank_separated, set(fixed)):
@@ -257,10 +437,14 @@ def clean_plain_text(text: str, *, repeated: frozenset[str] = frozenset()) -> Cl
     last_anchor = max((i for i in open_lines if trusted(i)), default=-1)
     keep: dict[int, bool] = {}
     score: dict[int, float] = {}
+    # A text made of sentences is an article: only explicit cues take lines out of it.
+    prose = sum(_sentence_like(line.text) for line in lines) >= _PROSE_SHARE * len(lines)
     for i in open_lines:
         outside = i < first_anchor or i > last_anchor
-        score[i] = shape[i] + sum(w for w, _ in cues[i]) - 1.0 * outside
-        keep[i] = score[i] > 0
+        # Menus and footers around the body are fragments; a whole sentence there is prose.
+        penalty = 0.0 if _sentence(lines[i].text) else 1.0
+        score[i] = shape[i] + sum(w for w, _ in cues[i]) - penalty * outside
+        keep[i] = score[i] > 0 or (prose and _only_weak(lines[i].text, cues[i]))
         if not keep[i]:
             fallback = "navigation" if outside else "short_fragment"
             fixed[i] = min(cues[i])[1] if cues[i] else fallback
@@ -270,10 +454,16 @@ def clean_plain_text(text: str, *, repeated: frozenset[str] = frozenset()) -> Cl
     for i in open_lines:
         if len(lines[i].text) >= 150:
             continue
+        sentence = _sentence(lines[i].text)
         sandwiched = keep.get(i - 1) and keep.get(i + 1)
-        if keep[i] and score[i] <= 1.0 and {i - 1, i + 1} <= scored_out:
+        beside = keep.get(i - 1) or keep.get(i + 1)
+        weak = all(w > _STRONG for w, _ in cues[i])
+        if keep[i] and score[i] <= 1.0 and {i - 1, i + 1} <= scored_out and not (sentence or prose):
             fixed[i] = "short_fragment"
-        elif fixed.get(i) == "short_fragment" and sandwiched and len(_WORD.findall(lines[i].text)) > 1:
+        elif fixed.get(i) == "short_fragment" and sandwiched and word_count(lines[i].text) > 1:
+            del fixed[i]
+        elif not keep[i] and sentence and beside and weak:
+            # A short sentence next to the body is part of it, whatever its length.
             del fixed[i]
 
     body = "\n".join(line.text for i, line in enumerate(lines) if i not in fixed)
@@ -287,9 +477,41 @@ def clean_plain_text(text: str, *, repeated: frozenset[str] = frozenset()) -> Cl
     )
 
 
+def _story_groups(docs: Sequence[frozenset[str]]) -> list[int]:
+    """Return a group number per document: documents holding one story (copies, edits) share it."""
+    long_lines = [{line for line in doc if _span(line) >= _SHARED_MIN} for doc in docs]
+    weight = [sum(map(len, doc)) for doc in long_lines]
+    holders: dict[str, list[int]] = defaultdict(list)
+    for n, doc in enumerate(long_lines):
+        for line in doc:
+            holders[line].append(n)
+    # A line in most files of a large source is its template, not a story: it pairs no files.
+    cap = max(_PAIR_CAP, len(docs) // 4)
+    shared: Counter[tuple[int, int]] = Counter()
+    for line, held in holders.items():
+        if 1 < len(held) <= cap:
+            for pair in combinations(held, 2):
+                shared[pair] += len(line)
+    group = list(range(len(docs)))
+
+    def root(n: int) -> int:
+        while group[n] != n:
+            group[n] = group[group[n]]
+            n = group[n]
+        return n
+
+    for (a, b), common in shared.items():
+        if common >= max(_STORY_MIN, _SAME_STORY * min(weight[a], weight[b])):
+            group[root(a)] = root(b)
+    return [root(n) for n in range(len(docs))]
+
+
 def repeated_lines(texts: Iterable[str], *, min_docs: int = 3) -> frozenset[str]:
-    """Return normalized lines that occur in at least min_docs of the texts (source boilerplate)."""
-    counts: Counter[str] = Counter()
-    for text in texts:
-        counts.update({_normalize(line) for line in text.splitlines()} - {""})
-    return frozenset(line for line, n in counts.items() if n >= min_docs)
+    """Return normalized lines found in at least min_docs different stories of the texts (source
+    boilerplate); lines shared only by copies of one story are its body, not boilerplate."""
+    docs = [frozenset(line.norm for line in _split(text)) for text in texts]
+    stories: dict[str, set[int]] = defaultdict(set)
+    for doc, group in zip(docs, _story_groups(docs), strict=True):
+        for line in doc:
+            stories[line].add(group)
+    return frozenset(line for line, groups in stories.items() if len(groups) >= min_docs)

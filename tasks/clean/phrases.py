@@ -57,6 +57,38 @@ BIO_WORDS = re.compile(
     re.IGNORECASE,
 )
 
+# Sentence-final punctuation across scripts: Latin, CJK full and half width, Devanagari and
+# Bengali danda, Arabic and Urdu, Ethiopic, Armenian, Myanmar, Khmer, Tibetan, Georgian.
+STATEMENT_ENDS = ".!…。！．｡।॥۔።։။៕។།჻"
+QUESTION_ENDS = "?？؟፧"
+# Closing quotes and brackets that may follow the sentence end.
+CLOSERS = "\"'»”’)]}」』）》〉›"
+
+# Heading of a reader-comment section: "Comments", "5 thoughts on “…”", "3 Kommentare zu …".
+COMMENT_HEADER = re.compile(
+    r"(?:(?:\d+|one|un|une|ein|eine|uno|una|um|uma|jeden|jedna)\s+)?"
+    r"(?:reader comments?|comments?|responses?|replies|thoughts?|discussion|leserkommentare|"
+    r"kommentare?|antworten|gedanken|diskussion|commentaires?|réponses?|réflexions?|réactions?|"
+    r"comentarios?|respuestas?|pensamientos|discusión|commenti|commento|risposte|pensieri|"
+    r"discussione|komentarz[eyi]?|komentarzy|odpowiedzi|myśli|dyskusja|comentários?|respostas?|"
+    r"pensamentos|discussão)"
+    r"(?:\s*\(\d+\))?(?:\s+(?:on|to|zu|auf|à|sur|en|sobre|a|su|do|na|em|para|de|für)\s.*)?"
+)
+# The line that opens one comment: its author and "says:" in one of the page languages.
+COMMENT_BY = re.compile(
+    r"^.{1,60}?\s(?:says|sagt|schreibt|schrieb|meint|dit|a dit|a écrit|écrit|dice|dijo|"
+    r"escribió|escribe|scrive|ha scritto|disse|diz|escreveu|napisał|napisała|pisze)"
+    r"(?:\s?:|(?=.*\d)|$)(?:\s.{0,40})?$",
+    re.IGNORECASE,
+)
+# Buttons under a comment, matched against the normalised line.
+COMMENT_ACTION = re.compile(
+    r"(?:reply|répondre|antworten|responder|rispondi|odpowiedz|like|likes|liken(?:liken)?|"
+    r"gefällt mir|j['’]aime|me gusta|mi piace|lubię to|curtir|report|melden|signaler|"
+    r"denunciar|segnala|zgłoś|log in to reply|zum antworten anmelden|"
+    r"\d+\s+(?:likes?|votes?|points?))"
+)
+
 # A short line holding a date or a time is publication metadata, not prose.
 DATE = re.compile(r"\b(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}[:h]\d{2}|(?:19|20)\d{2})\b")
 
@@ -145,7 +177,10 @@ PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"comment|avant de (?:poster|publier) (?:un|votre) commentaire|"
             r"przed dodaniem komentarza|vor dem absenden (?:des|ihres) kommentars|"
             r"cancel reply|antworten abbrechen|annuler la réponse|hinterlassen sie eine "
-            r"antwort|akismet|comment data is processed|kommentardaten",
+            r"antwort|akismet|comment data is processed|kommentardaten|comments are closed|"
+            r"kommentare sind (?:geschlossen|deaktiviert)|commentaires sont fermés|"
+            r"comentarios están cerrados|commenti sono chiusi|komentarze (?:są )?wyłączone|"
+            r"comentários (?:estão )?(?:encerrados|fechados)",
         ),
         (
             "credit",

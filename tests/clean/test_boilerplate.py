@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tasks.clean.boilerplate import clean_plain_text, repeated_lines
+from tasks.normalize import word_count
+from tasks.settings import Settings
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "plaintext"
+MIN_WORDS = Settings.model_fields["min_words"].default
 
 TITLE_EN = "Council approves budget after long debate over schools"
 PARA_EN = (
@@ -273,3 +277,75 @@ def test_line_repeated_across_source_is_dropped() -> None:
 )
 def test_no_body_returns_none(text: str) -> None:
     assert clean_plain_text(text) is None
+
+
+def test_copies_in_one_folder_keep_their_body() -> None:
+    # An original and three edited copies (a note added, cut to 60 %, a paragraph dropped) of
+    # one story, beside two other stories, all under the same licence line.
+    texts = {
+        p.stem: p.read_text(encoding="utf-8") for p in sorted((PAGES / "copies_in_one_folder").glob("*.txt"))
+    }
+    repeated = repeated_lines(texts.values())
+    (footer,) = set.intersection(*(set(text.splitlines()) for text in texts.values())) - {""}
+    for stem, text in texts.items():
+        in_folder = clean_plain_text(text, repeated=repeated)
+        alone = clean_plain_text(text.replace(footer, ""))
+        assert alone is not None and in_folder is not None, stem
+        # The source's template goes; lines only copies of one story share are its body and
+        # stay, as when the file comes alone without the template.
+        assert (footer, "repeated_across_source") in in_folder.dropped, stem
+        assert in_folder.body == alone.body, stem
+
+
+def _fixture(folder: str, stem: str) -> tuple[str, dict[str, Any]]:
+    """Return a regression fixture's text and the metadata beside it."""
+    path = PAGES / folder / f"{stem}.txt"
+    return path.read_text(encoding="utf-8"), json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    "stem",
+    [
+        # an English news page, hard-wrapped at 78 columns as html2text renders it
+        "en_abc7news_com_napa",
+        # a German news page, the same way
+        "de_osthessen_news_buergermeisterwahl",
+    ],
+)
+def test_wrapped_rendering_keeps_its_body(stem: str) -> None:
+    text, snippets = _fixture("wrapped", stem)
+    result = clean_plain_text(text)
+    assert result is not None
+    output = _flat(f"{result.title or ''}\n{result.body}")
+    for snippet in snippets["with"]:
+        assert _flat(snippet) in output
+    assert word_count(result.body) >= MIN_WORDS
+
+
+# Chinese sentences end in 。 without spaces between words; Russian has no stop words on the
+# lists; Hindi ends sentences in the danda and writes vowel signs as combining marks; Arabic
+# has its own comma and question mark.
+@pytest.mark.parametrize("language", ["zh", "ru", "hi", "ar"])
+def test_eight_sentences_are_kept_whole(language: str) -> None:
+    text = (PAGES / "eight_sentences" / f"{language}.txt").read_text(encoding="utf-8")
+    result = clean_plain_text(text)
+    assert result is not None
+    assert result.body.splitlines() == text.splitlines()
+    assert word_count(result.body) >= MIN_WORDS
+
+
+# WordPress in English ("5 thoughts on “…”", then "X says:", dates, Reply buttons) and
+# WordPress.com in German ("5 Kommentare on …", then "X sagt:", dates, Like buttons).
+@pytest.mark.parametrize("stem", ["en_lemire_me_json", "de_gnadlib_scherenschnitt"])
+def test_comment_section_is_cut(stem: str) -> None:
+    text, meta = _fixture("comments", stem)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    start = next(i for i, line in enumerate(lines) if line.startswith(meta["comments_heading"]))
+    result = clean_plain_text(text)
+    assert result is not None
+    # Nothing from the comments on is kept, unless the page has the same line above them.
+    assert not (set(result.body.splitlines()) & (set(lines[start:]) - set(lines[:start])))
+    # The article above them is kept as it would be without them.
+    alone = clean_plain_text("\n".join(lines[:start]))
+    assert alone is not None
+    assert result.body == alone.body
