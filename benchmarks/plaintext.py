@@ -20,8 +20,9 @@ from lxml import html as lxml_html
 
 from benchmarks.quality import Page, corpus_dir, load_pages, normalise, score_page
 from tasks.clean import MIN_SOURCE_DOCS
-from tasks.clean.boilerplate import clean_plain_text, repeated_lines
+from tasks.clean.boilerplate import clean_plain_text
 from tasks.clean.html import decode_html
+from tasks.clean.stories import repeated_lines
 from tasks.normalize import word_count
 
 RESULTS = Path(__file__).resolve().parent / "results" / "plaintext.json"

@@ -6,10 +6,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
-from tasks.clean.boilerplate import clean_plain_text, repeated_lines
+from tasks.clean.boilerplate import clean_plain_text
 from tasks.clean.html import ParseLimit, extract_html
 from tasks.clean.metadata import clean_author, clean_title
 from tasks.clean.quality import low_quality
+from tasks.clean.stories import repeated_lines
 from tasks.decode import decode
 from tasks.records import Document, Quarantined, RawDocument
 

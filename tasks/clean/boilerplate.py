@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 
 from tasks.clean.phrases import (
     BIO_WORDS,
@@ -25,6 +24,7 @@ from tasks.clean.phrases import (
     STATEMENT_ENDS,
     STOP_WORDS,
 )
+from tasks.clean.unwrap import span, unwrap
 from tasks.normalize import word_count
 
 _BULLET = re.compile(r"^(?:[\s•·▪►*>]|#{1,6}\s)+")
@@ -34,14 +34,6 @@ _TERMINAL = re.compile(rf"(?:[{re.escape(STATEMENT_ENDS + QUESTION_ENDS)}][{re.e
 # A line ending so goes on in the next one: never a headline.
 _OPEN_END = re.compile(r"[.:;,،、，；：।。．｡۔]$")
 _TITLE_OPENERS = "«\"“'„「『"
-# Ideographs and kana fill about three Latin columns of text each, Hangul syllables two.
-_WIDE = re.compile(
-    r"[\u2e80-\u2fdf\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]"
-)
-_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
-# A wrapped line that opens a list item or a heading starts a paragraph of its own.
-_ITEM = re.compile(r"^(?:[•·▪►*+-]|\d{1,3}[.)]|#{1,6})\s")
-_PREFIX = re.compile(r"^[\s>]*")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _INITIAL = re.compile(r"[A-Z]\.")
 _BYLINE = re.compile(rf"^(?:[^\W\d_][\w'’-]*\s+){{0,3}}?{BYLINE_LEAD}\s*:?\s+(?P<rest>.+)$", re.IGNORECASE)
@@ -67,13 +59,7 @@ _LONG = 200  # columns from which a recurring line is a paragraph rather than a 
 _STOP_LANGUAGE = 0.12  # share of stop words from which a text is in a language the lists cover
 _PROSE_SHARE = 0.7  # share of sentence lines from which a text is an article with little around it
 _COMMENT_WINDOW = 10  # lines after a comments heading where replies, names and dates must show
-_WRAP_SHARE = 0.6  # share of long consecutive lines that must be full at the wrap width
-_WIDTHS = (30, 200)  # the wrap widths looked for, in columns
 _LETTERS = 0.5  # share of letters under which a line is figures and signs rather than prose
-_SHARED_MIN = 40  # columns from which a line two files share is evidence they hold one story
-_SAME_STORY = 0.6  # share of the smaller file's long lines that the other holds: one story
-_STORY_MIN = 150  # columns two files must share to hold one story: a footer line is not one
-_PAIR_CAP = 25  # a line in more files than this and a quarter of the source is its template
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,71 +84,11 @@ def _normalize(line: str) -> str:
     return " ".join(_BULLET.sub("", line).casefold().split())
 
 
-def _span(text: str) -> int:
-    """Return the line's length in Latin columns: ideographs and Hangul hold more per character."""
-    return len(text) + 2 * len(_WIDE.findall(text)) + len(_HANGUL.findall(text))
-
-
-def _first_word(line: str) -> int:
-    """Return the length of the first word of a line, after its indentation and quote marks."""
-    return len(line[len(_PREFIX.match(line)[0]) :].split(maxsplit=1)[0])  # type: ignore[index]
-
-
-def _wrap_width(raw: Sequence[str]) -> int | None:
-    """Return the width the text was hard-wrapped at, or None when its lines were not wrapped."""
-    # (length of a line, length it would have with the next line's first word added), for
-    # the lines that the next one may continue: not a blank line, a list item or a heading
-    pairs = [
-        (len(line.rstrip()), len(line.rstrip()) + 1 + _first_word(following))
-        for line, following in zip(raw, raw[1:], strict=False)
-        if line.strip() and following.lstrip(" >") and not _ITEM.match(following.lstrip(" >"))
-    ]
-    # A wrapped line is full: the next line's first word would not have fitted after it. A
-    # line is full at the widths from its length to its joined length, excluded: sweep them.
-    opens = Counter(length for length, _ in pairs)
-    closes = Counter(joined for _, joined in pairs)
-    best, best_full, full = 0, 0, 0
-    for width in range(_WIDTHS[1] + 1):
-        full += opens[width] - closes[width]
-        if full > best_full and width >= _WIDTHS[0]:
-            best, best_full = width, full
-    candidates = sum(1 for length, _ in pairs if length > best // 2)
-    # Text laid out one paragraph a line has many lines longer than any wrap width.
-    overflow = sum(1 for line in raw if len(line.rstrip()) > best and " " in line.strip())
-    if best_full < 2 or best_full < _WRAP_SHARE * candidates or overflow > max(1, len(raw) // 50):
-        return None
-    return best
-
-
-def _unwrap(raw: Sequence[str]) -> list[str]:
-    """Return the lines with hard-wrapped paragraphs joined back into one line each."""
-    width = _wrap_width(raw)
-    if width is None:
-        return list(raw)
-    out: list[str] = []
-    hanging = -1  # the indentation that continues the open paragraph; -1 when none is open
-    previous = 0  # length of the previous line, 0 after a blank one
-    for line in raw:
-        indent = len(_PREFIX.match(line)[0])  # type: ignore[index]
-        text = line[indent:].strip()
-        full = bool(text) and previous <= width < previous + 1 + _first_word(text)
-        if full and indent == hanging and not _ITEM.match(text):
-            joined = out[-1].rstrip()
-            glue = "" if _WIDE.match(text) and _WIDE.match(joined[-1]) else " "
-            out[-1] = joined + glue + text
-        else:
-            out.append(line)
-            item = _ITEM.match(text)
-            hanging = indent + (len(item[0]) if item else 0) if text else -1
-        previous = len(line.rstrip()) if text else 0
-    return out
-
-
-def _split(text: str) -> list[_Line]:
+def split_lines(text: str) -> list[_Line]:
     """Return the non-empty lines of the text, wrapped paragraphs joined, with the block of each."""
     lines: list[_Line] = []
     block = 0
-    for raw in _unwrap(text.splitlines()):
+    for raw in unwrap(text.splitlines()):
         stripped = _BULLET.sub("", raw).strip()
         if not stripped:
             block += 1
@@ -218,7 +144,7 @@ def _stop_density(text: str) -> float:
 
 def _shape(text: str, stop_language: bool) -> float:
     """Return how much a line looks like running prose, from length, words, ending and stop words."""
-    n = _span(text)
+    n = span(text)
     score = 2.0 if n >= 150 else 1.5 if n >= 80 else 0.5 if n >= 40 else -0.5 if n >= 20 else -1.5
     if word_count(text) <= 2:
         score -= 1.0
@@ -245,7 +171,7 @@ def _cues(line: _Line, count: int, repeated: frozenset[str]) -> list[tuple[float
     cues.extend((-5.0, reason) for reason, p in PHRASES if p.search(line.text))
     if line.norm in repeated:
         # A long paragraph recurring in a source is more often a story that came twice than a template.
-        cues.append((-8.0 if _span(line.text) < _LONG else -2.0, "repeated_across_source"))
+        cues.append((-8.0 if span(line.text) < _LONG else -2.0, "repeated_across_source"))
     words = _WORD.findall(line.text)
     unpunctuated = not _TERMINAL.search(line.text)
     if not marker and len(words) <= 4:
@@ -300,7 +226,7 @@ def _title_like(line: _Line) -> bool:
     text = line.text
     first = text[0]
     return (
-        20 <= _span(text) <= 200
+        20 <= span(text) <= 200
         and not _OPEN_END.search(text)
         and word_count(text) >= 3
         # Scripts without case start headlines with any letter.
@@ -401,7 +327,7 @@ def _comments_start(lines: Sequence[_Line], after: int) -> int | None:
 
 def clean_plain_text(text: str, *, repeated: frozenset[str] = frozenset()) -> CleanText | None:
     """Return the cleaned article, or None when no body text is left."""
-    lines = _split(text)
+    lines = split_lines(text)
     if not lines:
         return None
     counts = Counter(line.norm for line in lines)
@@ -475,43 +401,3 @@ def clean_plain_text(text: str, *, repeated: frozenset[str] = frozenset()) -> Cl
         body=body,
         dropped=tuple((lines[i].text, fixed[i]) for i in sorted(fixed)),
     )
-
-
-def _story_groups(docs: Sequence[frozenset[str]]) -> list[int]:
-    """Return a group number per document: documents holding one story (copies, edits) share it."""
-    long_lines = [{line for line in doc if _span(line) >= _SHARED_MIN} for doc in docs]
-    weight = [sum(map(len, doc)) for doc in long_lines]
-    holders: dict[str, list[int]] = defaultdict(list)
-    for n, doc in enumerate(long_lines):
-        for line in doc:
-            holders[line].append(n)
-    # A line in most files of a large source is its template, not a story: it pairs no files.
-    cap = max(_PAIR_CAP, len(docs) // 4)
-    shared: Counter[tuple[int, int]] = Counter()
-    for line, held in holders.items():
-        if 1 < len(held) <= cap:
-            for pair in combinations(held, 2):
-                shared[pair] += len(line)
-    group = list(range(len(docs)))
-
-    def root(n: int) -> int:
-        while group[n] != n:
-            group[n] = group[group[n]]
-            n = group[n]
-        return n
-
-    for (a, b), common in shared.items():
-        if common >= max(_STORY_MIN, _SAME_STORY * min(weight[a], weight[b])):
-            group[root(a)] = root(b)
-    return [root(n) for n in range(len(docs))]
-
-
-def repeated_lines(texts: Iterable[str], *, min_docs: int = 3) -> frozenset[str]:
-    """Return normalized lines found in at least min_docs different stories of the texts (source
-    boilerplate); lines shared only by copies of one story are its body, not boilerplate."""
-    docs = [frozenset(line.norm for line in _split(text)) for text in texts]
-    stories: dict[str, set[int]] = defaultdict(set)
-    for doc, group in zip(docs, _story_groups(docs), strict=True):
-        for line in doc:
-            stories[line].add(group)
-    return frozenset(line for line, groups in stories.items() if len(groups) >= min_docs)

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tasks.clean.boilerplate import clean_plain_text, repeated_lines
+from tasks.clean.boilerplate import clean_plain_text
+from tasks.clean.stories import repeated_lines
 from tasks.normalize import word_count
 from tasks.settings import Settings
 
