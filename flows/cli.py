@@ -11,18 +11,19 @@ import shutil
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import typer
 from rich.console import Console
 from rich.table import Column, Table
 from rich.text import Text
 
-import warehouse
-import warehouse.extensions
-from tasks.report import RunSummary
-from tasks.settings import Settings, prefect_defaults
+if TYPE_CHECKING:
+    from tasks.report import RunSummary
+    from tasks.settings import Settings
+
+# Each command imports what it needs: `--help`, `query` and `stats` start without Prefect,
+# trafilatura or pydantic (about a second of imports).
 
 # Values and help are printed literally: Rich markup would eat "[brackets]" in data and defaults.
 app = typer.Typer(
@@ -69,8 +70,27 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _settings() -> Settings:
+    from tasks.settings import Settings
+
+    return Settings()
+
+
 def _db(db: Path | None) -> Path:
-    return db or Settings().db
+    return db or _settings().db
+
+
+def _server_line() -> str:
+    """Return which Prefect server a run reports to: the configured one, or a temporary one."""
+    from prefect.settings import get_current_settings
+
+    api = get_current_settings().api.url
+    if api:
+        return f"newsflow: reporting to the Prefect server at {api}"
+    return (
+        "newsflow: no PREFECT_API_URL: this run starts a temporary Prefect server (10-30 s); "
+        "for daily use keep `prefect server start` running and set PREFECT_API_URL"
+    )
 
 
 @app.command()
@@ -82,7 +102,10 @@ def run(
     config: Path | None = typer.Option(None, help="sources.toml [default <seeds>/sources.toml]."),
 ) -> None:
     """Run the ingest flow once on the configured sources and print its summary."""
+    from tasks.settings import prefect_defaults
+
     prefect_defaults()
+    errors.print(_server_line(), markup=False, soft_wrap=True)
     from flows.ingest import ingest  # imported late: Prefect reads its settings at import
 
     params: dict[str, Any] = {
@@ -143,6 +166,10 @@ def query(
     format: Format = typer.Option(Format.table, "--format", help="Output format."),
 ) -> None:
     """Run a read-only SQL query on the warehouse and print the result."""
+    import duckdb
+
+    import warehouse
+
     path = _db(db)
     if not path.exists():
         raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
@@ -205,6 +232,8 @@ STATS = {
 @app.command()
 def stats(db: Path | None = DbOption) -> None:
     """Print counts by source, language, duplicate kind, quarantine reason, and the last runs."""
+    import warehouse
+
     path = _db(db)
     if not path.exists():
         raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
@@ -220,6 +249,10 @@ def stats(db: Path | None = DbOption) -> None:
 )
 def shell(ctx: typer.Context, db: Path | None = DbOption) -> None:
     """Open the warehouse read-only in the DuckDB CLI (the pinned one); extra arguments go to it."""
+    import duckdb
+
+    import warehouse.extensions
+
     path = _db(db)
     if not path.exists():
         raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
@@ -247,13 +280,15 @@ def _require_server() -> None:
 @app.command()
 def serve() -> None:
     """Serve the daily-ingest (cron) and ingest-on-event (trigger) deployments from this process."""
+    from tasks.settings import prefect_defaults
+
     prefect_defaults()
     # Served runs start within ~2 s of being due instead of up to 10 s (Prefect's default poll).
     os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")
     _require_server()
     from flows.serve import serve_deployments  # imported late: Prefect reads its settings at import
 
-    serve_deployments(Settings())
+    serve_deployments(_settings())
 
 
 @app.command()
@@ -262,9 +297,11 @@ def watch(
     quiet_ms: int = typer.Option(1000, "--quiet-ms", help="A file must be unchanged this long, ms."),
 ) -> None:
     """Emit newsflow.source.updated for each article file added to or changed in a folder."""
+    from tasks.settings import prefect_defaults
+
     prefect_defaults()
     _require_server()
-    target = folder or Settings().seeds
+    target = folder or _settings().seeds
     if target is None or not target.is_dir():
         raise fail(f"no folder at {target}", 2)
     from prefect.events.worker import EventsWorker

@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +122,32 @@ def test_help_shows_defaults_literally_and_version_prints() -> None:
     assert "[env NEWSFLOW_DB;" in out.stdout and "[default <seeds>/sources.toml]" in out.stdout
     version = runner.invoke(app, ["--version"])
     assert version.exit_code == 0 and version.stdout.startswith("newsflow ")
+
+
+START = """
+import json, sys
+from flows.cli import app
+try:
+    app(sys.argv[1:], prog_name="newsflow")
+except SystemExit:
+    pass
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["query", "SELECT count(*) FROM articles", "--db", "{db}"],
+        ["stats", "--db", "{db}"],
+    ],
+)
+def test_help_query_and_stats_start_without_prefect_or_trafilatura(loaded_db: Path, args: list[str]) -> None:
+    argv = [a.format(db=loaded_db) for a in args]
+    done = subprocess.run(
+        [sys.executable, "-c", START, *argv], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    modules = set(json.loads(done.stderr.splitlines()[-1]))
+    assert "typer" in modules  # the command ran in this interpreter
+    assert modules & {"prefect", "trafilatura", "langdetect", "pydantic_settings"} == set(), done.stdout
