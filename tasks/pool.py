@@ -22,8 +22,12 @@ class Failed:
     detail: str
 
 
-def _serve(conn: Connection) -> None:
-    """Worker loop: run (function, argument) jobs until the pipe closes or None arrives."""
+def _serve(conn: Connection, warm: Callable[[], object] | None) -> None:
+    """Worker loop: warm up, say so, then run (function, argument) jobs until the pipe closes
+    or None arrives."""
+    if warm is not None:
+        warm()
+    conn.send(("ready", None))
     while True:
         try:
             job = conn.recv()
@@ -43,11 +47,18 @@ def _serve(conn: Connection) -> None:
 
 
 class _Worker:
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: Any, warm: Callable[[], object] | None) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_serve, args=(child,), daemon=True)
+        self.process = ctx.Process(target=_serve, args=(child, warm), daemon=True)
         self.process.start()
         child.close()
+        self.warm = False
+
+    def wait_warm(self) -> None:
+        """Wait until the worker has warmed up: its first job's time limit starts after that."""
+        if not self.warm:
+            self.conn.recv()
+            self.warm = True
 
     def kill(self) -> None:
         self.process.kill()
@@ -59,11 +70,15 @@ class DocumentPool:
     """Worker processes that run jobs in input order, each under a time limit past which the
     worker is killed and replaced; unlike ProcessPoolExecutor, one stuck job breaks nothing."""
 
-    def __init__(self, workers: int, preload: Sequence[str] = ()) -> None:
+    def __init__(
+        self, workers: int, preload: Sequence[str] = (), warm: Callable[[], object] | None = None
+    ) -> None:
         self._ctx = multiprocessing.get_context("forkserver")
-        # Workers fork from a server that has imported the preloaded modules once.
+        # Workers fork from a server that has imported the preloaded modules once; each then
+        # runs warm (lazy loads of a first job), so that no job's time limit pays for it.
         self._ctx.set_forkserver_preload(list(preload))
-        self._workers = [_Worker(self._ctx) for _ in range(max(1, workers))]
+        self._warm = warm
+        self._workers = [_Worker(self._ctx, warm) for _ in range(max(1, workers))]
         self._lock = threading.Lock()
 
     @property
@@ -95,7 +110,7 @@ class DocumentPool:
 
     def _replace(self, worker: _Worker) -> _Worker:
         worker.kill()
-        fresh = _Worker(self._ctx)
+        fresh = _Worker(self._ctx, self._warm)
         self._workers[self._workers.index(worker)] = fresh
         return fresh
 
@@ -138,8 +153,9 @@ class Lane:
         """Run fn(item) on an idle worker (there must be one); collect returns it under key."""
         worker = self._idle.pop()
         try:
+            worker.wait_warm()
             worker.conn.send((fn, item))
-        except OSError:  # the worker died between jobs
+        except (EOFError, OSError):  # the worker died between jobs
             self._finished.append((key, Failed("crashed", f"exit code {worker.process.exitcode}")))
             self._idle.append(self._pool._replace(worker))
             return

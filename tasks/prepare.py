@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from prefect import task
@@ -59,6 +59,24 @@ def prepare_remote(job: tuple[RawDocument, frozenset[str], PrepareConfig]) -> Pr
     return replace(result, raw_body=b"") if isinstance(result, Prepared) else result
 
 
+_WARM_UP = RawDocument(
+    "warm-up",
+    "warm-up",
+    (
+        "<html><head><title>Warm-up</title></head><body><article>"
+        + "<p>The workers read this short article once, before their first document.</p>" * 20
+        + "</article></body></html>"
+    ).encode(),
+    "text/html",
+    datetime(2024, 1, 1, tzinfo=UTC),
+)
+
+
+def warm_up() -> None:
+    """Prepare a small document once: extraction and language detection load data on first use."""
+    prepare_document(_WARM_UP, frozenset(), PrepareConfig(_WARM_UP.fetched_at, 0.8, 2000, 1, 60.0, "warm-up"))
+
+
 @contextmanager
 def worker_pool(workers: int) -> Iterator[DocumentPool | None]:
     """Hold the run's worker processes; None when preparing in process (0 workers, or a
@@ -67,7 +85,7 @@ def worker_pool(workers: int) -> Iterator[DocumentPool | None]:
         yield None
         return
     # Workers fork from a server that has imported trafilatura, langdetect and numpy once.
-    with DocumentPool(workers, preload=[__name__]) as pool:
+    with DocumentPool(workers, preload=[__name__], warm=warm_up) as pool:
         yield pool
 
 
