@@ -110,7 +110,9 @@ def _fetch_all(
     threads = ThreadPoolExecutor(max(1, fetcher.policy.workers), thread_name_prefix="fetch")
 
     def arrive(index: int, future: Future[RawDocument | Quarantined | Deferred]) -> None:
-        error = future.exception() if not future.cancelled() else None
+        if future.cancelled():  # the stream stopped: nobody waits for it
+            return
+        error = future.exception()
         arrivals.put((index, error if error is not None else future.result()))
 
     def feed() -> None:
@@ -210,7 +212,7 @@ def stream_jobs(jobs: list[Job], engine: Engine, config: PrepareConfig, folder: 
     def stage(articles: list[Prepared]) -> None:
         stage_batch(folder / f"{len(staged):06d}.arrow", as_is(articles))
         staged.append(len(articles))
-        logger.info("staged batch %d: %d articles, %d in all", len(staged), len(articles), sum(staged))
+        logger.info("batch %d staged: %d articles, %d so far", len(staged), len(articles), sum(staged))
         gc.collect()  # Prefect's task states hold results in cycles only the collector frees
 
     streamed = run_stream(jobs, engine, config, stage)
