@@ -7,6 +7,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -29,7 +30,11 @@ import warehouse
 from benchmarks.site import SIZE_CAP, Page, corpus_dir, load_pages, serve
 
 RESULTS = Path(__file__).resolve().parent / "results"
-NEWSFLOW = Path(sys.executable).with_name("newsflow")
+ROOT = Path(__file__).resolve().parent.parent
+PREFECT = Path(sys.executable).with_name("prefect")
+# `newsflow` as the console script runs it, but on this checkout's code (cwd first on sys.path).
+NEWSFLOW = [sys.executable, "-c", "import sys; sys.argv[0] = 'newsflow'; from flows.cli import main; main()"]
+SEEDS = ROOT / "seeds"
 TIME_LIMIT = 30.0  # seconds per page in the bare loop: NEWSFLOW_EXTRACT_TIMEOUT's default
 _LINE = re.compile(r"^(\d\d):(\d\d):(\d\d\.\d+) \| \w+ +\| (.*)$")
 
@@ -60,6 +65,7 @@ def bare_loop(pages: Sequence[Page], time_limit: float = TIME_LIMIT) -> dict[str
         signal.signal(signal.SIGALRM, previous)
     seconds = time.perf_counter() - start
     return {
+        "load_avg_before": _load(),
         "pages": len(pages),
         "with_text": outputs,
         "timed_out": timed_out,
@@ -69,16 +75,102 @@ def bare_loop(pages: Sequence[Page], time_limit: float = TIME_LIMIT) -> dict[str
     }
 
 
-def _poll_memory(proc: psutil.Process, peaks: dict[str, int], done: threading.Event) -> None:
+# Functions whose cumulative time the profile of preparation reports, by what they do.
+PROFILED = {
+    "trafilatura.bare_extraction (all of it)": ("trafilatura/core.py", "bare_extraction"),
+    "  metadata (title, author, date...)": ("trafilatura/metadata.py", "extract_metadata"),
+    "    date search (htmldate)": ("htmldate/core.py", "find_date"),
+    "langdetect": ("tasks/language.py", "detect_language"),
+    "normalize (to_article)": ("tasks/normalize.py", "to_article"),
+    "minhash signature": ("tasks/dedup.py", "minhash"),
+}
+
+
+def stage_costs(pages: Sequence[Page], now: datetime) -> dict[str, Any]:
+    """Return the CPU seconds per page of each preparation stage, in this process, on a sample:
+    timed without a profiler, then split by a cProfile run over the same pages."""
+    import cProfile
+    import pstats
+
+    from tasks.clean import clean_document
+    from tasks.dedup import minhash
+    from tasks.language import detect_language
+    from tasks.normalize import to_article
+    from tasks.prepare import prepare_document
+    from tasks.records import Quarantined, RawDocument
+
+    docs = [RawDocument("bench", f"http://bench.invalid/{p.name}", p.body, "text/html", now) for p in pages]
+    cpu: dict[str, float] = {"bare trafilatura.extract": 0.0, "clean (decode + extract + metadata)": 0.0}
+    cpu |= {"langdetect": 0.0, "normalize": 0.0, "minhash": 0.0}
+    for page, raw in zip(pages, docs, strict=True):
+        t0 = time.process_time()
+        trafilatura.extract(page.body)
+        t1 = time.process_time()
+        cleaned = clean_document(raw, frozenset())
+        t2 = time.process_time()
+        cpu["bare trafilatura.extract"] += t1 - t0
+        cpu["clean (decode + extract + metadata)"] += t2 - t1
+        if isinstance(cleaned, Quarantined):
+            continue
+        guess = detect_language(cleaned.text, threshold=0.8, sample_chars=2000)
+        t3 = time.process_time()
+        article = to_article(cleaned, guess, now=now, min_words=25, run_id="bench")
+        t4 = time.process_time()
+        if not isinstance(article, Quarantined):
+            minhash(article.text)
+        t5 = time.process_time()
+        cpu["langdetect"] += t3 - t2
+        cpu["normalize"] += t4 - t3
+        cpu["minhash"] += t5 - t4
+    from tasks.prepare import PrepareConfig
+
+    config = PrepareConfig(now, 0.8, 2000, 25, 60.0, "bench")
+    profile = cProfile.Profile()
+    profile.enable()
+    for raw in docs:
+        prepare_document(raw, frozenset(), config)
+    profile.disable()
+    stats = pstats.Stats(profile)
+    total = max(stats.total_tt, 1e-9)  # type: ignore[attr-defined]
+    shares = {}
+    for label, (path, name) in PROFILED.items():
+        cumulative = sum(
+            entry[3]
+            for (file, _, func), entry in stats.stats.items()  # type: ignore[attr-defined]
+            if func == name and file.endswith(path)
+        )
+        shares[label] = round(cumulative / total, 3)
+    return {
+        "load_avg_before": _load(),
+        "pages": len(pages),
+        "cpu_ms_per_page": {k: round(1000 * v / len(pages), 1) for k, v in cpu.items()},
+        "profile_share_of_prepare": shares,
+    }
+
+
+def _load() -> float:
+    """Return the 1-minute load average: the machine is shared, so each figure carries it."""
+    return round(os.getloadavg()[0], 2)
+
+
+def _poll_memory(proc: psutil.Process, peaks: dict[str, float], done: threading.Event) -> None:
+    children: dict[int, float] = {}  # CPU seconds last seen per child: workers are not reaped by us
     while not done.is_set():
         try:
             main = proc.memory_info().rss
-            tree = main + sum(c.memory_info().rss for c in proc.children(recursive=True))
+            cpu = proc.cpu_times()
+            tree = main
+            for child in proc.children(recursive=True):
+                tree += child.memory_info().rss
+                times = child.cpu_times()
+                children[child.pid] = times.user + times.system
         except psutil.Error:
             pass  # a child exited between listing and reading: the next poll sees the rest
         else:
             peaks["main"] = max(peaks["main"], main)
             peaks["tree"] = max(peaks["tree"], tree)
+            peaks["main_cpu"] = cpu.user + cpu.system  # the flow's process, workers apart
+            peaks["children_cpu"] = sum(children.values())
         done.wait(0.1)
 
 
@@ -103,19 +195,28 @@ def _phases(log: str, started: datetime) -> dict[str, float]:
     return {k: round(v, 2) for k, v in marks.items()}
 
 
-def run_newsflow(feeds: Sequence[str], db: Path, env: dict[str, str], log: Path) -> dict[str, Any]:
-    """Run `newsflow run` on the feeds into db; return wall and flow seconds, memory and counts."""
-    seeds = db.parent / "no-seeds"
-    seeds.mkdir(exist_ok=True)
-    cmd = [str(NEWSFLOW), "run", "--db", str(db), "--seeds", str(seeds)]
+def run_newsflow(
+    feeds: Sequence[str], db: Path, env: dict[str, str], log: Path, seeds: Path | None = None
+) -> dict[str, Any]:
+    """Run `newsflow run` on the feeds (and seeds) into db; return wall and flow seconds,
+    memory and counts."""
+    if seeds is None:
+        seeds = db.parent / "no-seeds"
+        seeds.mkdir(exist_ok=True)
+    cmd = [*NEWSFLOW, "run", "--db", str(db), "--seeds", str(seeds)]
     cmd += [arg for feed in feeds for arg in ("--feed", feed)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = _load()
     started, start = datetime.now(), time.perf_counter()
     with log.open("w") as out:
         child = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **env, "COLUMNS": "200"}
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **env, "COLUMNS": "200"},
+            cwd=ROOT,
         )
-        peaks = {"main": 0, "tree": 0}
+        peaks: dict[str, float] = {"main": 0, "tree": 0, "main_cpu": 0.0, "children_cpu": 0.0}
         done = threading.Event()
         poller = threading.Thread(target=_poll_memory, args=(psutil.Process(child.pid), peaks, done))
         poller.start()
@@ -135,9 +236,13 @@ def run_newsflow(feeds: Sequence[str], db: Path, env: dict[str, str], log: Path)
     assert row is not None
     counts = json.loads(row[5])
     return {
+        "load_avg_before": load,
         "wall_seconds": round(wall, 2),
         "flow_seconds": round(row[6], 2),  # flow body only: no interpreter or server start
-        "cpu_seconds": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2),
+        # The flow's process and its workers (forkserver children, which we do not reap).
+        "cpu_seconds": round(peaks["main_cpu"] + peaks["children_cpu"], 2),
+        "reaped_cpu_seconds": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2),
+        "main_cpu_seconds": round(peaks["main_cpu"], 2),  # last sample: fetch, staging, load, Prefect
         "peak_rss_mb": round(peaks["main"] / 2**20, 1),
         "peak_rss_tree_mb": round(peaks["tree"] / 2**20, 1),
         "documents": row[0],
@@ -148,6 +253,7 @@ def run_newsflow(feeds: Sequence[str], db: Path, env: dict[str, str], log: Path)
         "quarantined": row[4],
         "quarantine_reasons": counts.get("quarantine_reasons"),
         "phases": _phases(text, started),
+        "server": next((line for line in text.splitlines() if line.startswith("newsflow: ")), ""),
     }
 
 
@@ -164,7 +270,7 @@ def prefect_server(home: Path) -> Iterator[str]:
     with (home / "server.log").open("wb") as log:
         server = subprocess.Popen(
             [
-                str(NEWSFLOW.with_name("prefect")),
+                str(PREFECT),
                 "server",
                 "start",
                 "--host",
@@ -196,8 +302,10 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def measure(limit: int | None, memory_n: int, time_limit: float, memory_batch: int = 20) -> dict[str, Any]:
-    """Return the bare loop, first run, re-run and memory figures."""
+def measure(
+    limit: int | None, memory_n: int, time_limit: float, memory_batch: int = 20, sample: int = 100
+) -> dict[str, Any]:
+    """Return the bare loop, first run, re-run, seeds re-run, stage costs and memory figures."""
     pages, over = load_pages(limit)
     env = {"NEWSFLOW_EXTRACT_TIMEOUT": str(time_limit)}
     report: dict[str, Any] = {
@@ -220,15 +328,29 @@ def measure(limit: int | None, memory_n: int, time_limit: float, memory_batch: i
         report["rerun"] = run_newsflow(site.feeds, db, {**site.env(), **env}, RESULTS / "rerun.log")
         report["rerun"]["page_requests"] = sum((site.hits() - hits).get(k, 0) for k in ("c0",))
         report["rerun"]["feed_requests"] = (site.hits() - hits).get("feed", 0)
+        seeds = Path(tmp) / "seeds"
+        shutil.copytree(SEEDS, seeds)
+        seeds_db = Path(tmp) / "seeds-db" / "newsflow.duckdb"
+        seeds_db.parent.mkdir()
+        print(f"newsflow run on the {len(list(seeds.glob('*.txt')))} seed files, twice ...", flush=True)
+        report["seeds_first"] = run_newsflow([], seeds_db, env, RESULTS / "seeds-first.log", seeds)
+        report["seeds_noop"] = run_newsflow([], seeds_db, env, RESULTS / "seeds-noop.log", seeds)
         # As a user who keeps `prefect server start` (or `newsflow serve`) running sees it:
         # no ephemeral server to start in the run's process.
         with prefect_server(Path(tmp) / "prefect") as api:
+            served = {**env, "PREFECT_API_URL": api}
             print(f"newsflow run again, against a running Prefect server {api} ...", flush=True)
             hits = site.hits()
             report["rerun_served"] = run_newsflow(
-                site.feeds, db, {**site.env(), **env, "PREFECT_API_URL": api}, RESULTS / "rerun-served.log"
+                site.feeds, db, {**site.env(), **served}, RESULTS / "rerun-served.log"
             )
             report["rerun_served"]["page_requests"] = sum((site.hits() - hits).get(k, 0) for k in ("c0",))
+            report["seeds_noop_served"] = run_newsflow(
+                [], seeds_db, served, RESULTS / "seeds-noop-served.log", seeds
+            )
+    print(f"CPU per page by stage on {min(sample, len(pages))} pages ...", flush=True)
+    step = max(1, len(pages) // max(1, sample))
+    report["stages"] = stage_costs(pages[::step][:sample], datetime.now().astimezone())
     # Batches far smaller than the run, so 1x and 10x differ in batch count, not batch size:
     # flat peak memory then shows the run streams.
     report["memory"] = {"batch_size": memory_batch}
@@ -246,7 +368,7 @@ def measure(limit: int | None, memory_n: int, time_limit: float, memory_batch: i
 
 
 def table(report: dict[str, Any]) -> str:
-    """Return the throughput, re-run and memory tables as text."""
+    """Return the throughput, re-run, stage and memory tables as text."""
     bare, first, rerun = report["bare"], report["first"], report["rerun"]
     served = report["rerun_served"]
     pipe_rate = first["documents"] / first["wall_seconds"]
@@ -255,30 +377,46 @@ def table(report: dict[str, Any]) -> str:
         f"{report['pages']} corpus pages (<= {report['size_cap'] // 1000} kB; {report['over_size_cap']}"
         f" larger skipped in both), {report['time_limit_s']:g} s limit per page, "
         f"{report['cpus']} CPUs",
-        f"{'':34} {'pages':>6} {'seconds':>8} {'cpu s':>8} {'pages/s':>8} {'vs bare':>8}",
+        f"{'':34} {'pages':>6} {'seconds':>8} {'cpu s':>8} {'pages/s':>8} {'vs bare':>8} {'load':>6}",
         f"{'bare trafilatura.extract, 1 proc':34} {bare['pages']:6d} {bare['seconds']:8.1f}"
-        f" {bare['cpu_seconds']:8.1f} {bare['pages_per_s']:8.2f} {1:8.2f}",
+        f" {bare['cpu_seconds']:8.1f} {bare['pages_per_s']:8.2f} {1:8.2f} {bare['load_avg_before']:6.2f}",
         f"{'newsflow run, process wall':34} {first['documents']:6d} {first['wall_seconds']:8.1f}"
-        f" {first['cpu_seconds']:8.1f} {pipe_rate:8.2f} {pipe_rate / bare['pages_per_s']:8.2f}",
+        f" {first['cpu_seconds']:8.1f} {pipe_rate:8.2f} {pipe_rate / bare['pages_per_s']:8.2f}"
+        f" {first['load_avg_before']:6.2f}",
         f"{'newsflow run, flow body only':34} {first['documents']:6d} {first['flow_seconds']:8.1f}"
-        f" {'':>8} {flow_rate:8.2f} {flow_rate / bare['pages_per_s']:8.2f}",
+        f" {first['main_cpu_seconds']:8.1f} {flow_rate:8.2f} {flow_rate / bare['pages_per_s']:8.2f}",
         f"first run: {first['new']} new, {first['duplicates']} duplicates, {first['quarantined']}"
         f" quarantined {first['quarantine_reasons']}; bare loop: {bare['with_text']} with text,"
-        f" {bare['timed_out']} timed out",
+        f" {bare['timed_out']} timed out; flow process CPU {first['main_cpu_seconds']} s of"
+        f" {first['cpu_seconds']} s",
         f"phases of the first run (s from process start): {first['phases']}",
+        f"server: {first['server']}",
         "",
-        f"{'re-run':34} {'wall s':>8} {'flow s':>8} {'% of 1st':>8} {'pages GET':>9}",
-        f"{'same feeds, loaded warehouse':34} {rerun['wall_seconds']:8.1f}"
-        f" {rerun['flow_seconds']:8.1f} {100 * rerun['wall_seconds'] / first['wall_seconds']:7.1f}%"
-        f" {rerun['page_requests']:9d}",
-        f"{'same, Prefect server already running':34} {served['wall_seconds']:8.1f}"
-        f" {served['flow_seconds']:8.1f} {100 * served['wall_seconds'] / first['wall_seconds']:7.1f}%"
-        f" {served['page_requests']:9d}",
-        f"flow body only: {100 * rerun['flow_seconds'] / first['flow_seconds']:.1f}% of the first;"
-        f" phases: {rerun['phases']}",
-        f"phases with a running server: {served['phases']}",
+        f"{'re-run':34} {'wall s':>8} {'flow s':>8} {'% of 1st':>8} {'docs':>5} {'pages GET':>9} {'load':>6}",
+    ]
+    for name, run in [
+        ("same feeds, temporary server", rerun),
+        ("same feeds, running server", served),
+        ("5 seeds, first run, temp. server", report["seeds_first"]),
+        ("5 seeds no-op, temporary server", report["seeds_noop"]),
+        ("5 seeds no-op, running server", report["seeds_noop_served"]),
+    ]:
+        lines.append(
+            f"{name:34} {run['wall_seconds']:8.1f} {run['flow_seconds']:8.1f}"
+            f" {100 * run['wall_seconds'] / first['wall_seconds']:7.1f}% {run['documents']:5d}"
+            f" {run.get('page_requests', 0):9d} {run['load_avg_before']:6.2f}"
+        )
+    lines += [
+        f"phases, re-run with a temporary server: {rerun['phases']}",
+        f"phases, re-run with a running server: {served['phases']}",
         "",
-        f"{'memory':34} {'docs':>6} {'wall s':>8} {'flow RSS MB':>11} {'tree RSS MB':>11}",
+        f"CPU ms per page by stage, in one process, {report['stages']['pages']} pages"
+        f" (load {report['stages']['load_avg_before']}):",
+        *(f"  {k:40} {v:7.1f}" for k, v in report["stages"]["cpu_ms_per_page"].items()),
+        "share of prepare_document's time (cProfile, cumulative):",
+        *(f"  {k:40} {100 * v:6.1f}%" for k, v in report["stages"]["profile_share_of_prepare"].items()),
+        "",
+        f"{'memory':34} {'docs':>6} {'wall s':>8} {'flow RSS MB':>11} {'tree RSS MB':>11} {'load':>6}",
     ]
     runs = {k: v for k, v in report["memory"].items() if isinstance(v, dict)}
     for name, run in [
@@ -287,7 +425,7 @@ def table(report: dict[str, Any]) -> str:
     ]:
         lines.append(
             f"{name:34} {run['documents']:6d} {run['wall_seconds']:8.1f}"
-            f" {run['peak_rss_mb']:11.1f} {run['peak_rss_tree_mb']:11.1f}"
+            f" {run['peak_rss_mb']:11.1f} {run['peak_rss_tree_mb']:11.1f} {run['load_avg_before']:6.2f}"
         )
     return "\n".join(lines)
 
@@ -299,14 +437,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--memory-n", type=int, default=60, help="pages of the 1x memory run")
     parser.add_argument("--memory-batch", type=int, default=20, help="NEWSFLOW_BATCH_SIZE of the memory runs")
     parser.add_argument("--time-limit", type=float, default=TIME_LIMIT)
+    parser.add_argument("--sample", type=int, default=100, help="pages of the CPU-per-stage sample")
     args = parser.parse_args(argv)
     if not (corpus_dir() / "pages" / "web").is_dir():
         print(f"throughput skipped: no corpus at {corpus_dir()} (set NEWSFLOW_CORPUS)")
         return 0
     RESULTS.mkdir(parents=True, exist_ok=True)
-    report = measure(args.limit, args.memory_n, args.time_limit, args.memory_batch)
-    print(table(report))
+    report = measure(args.limit, args.memory_n, args.time_limit, args.memory_batch, args.sample)
     (RESULTS / "throughput.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(table(report))
     return 0
 
 

@@ -20,13 +20,16 @@ from rich.table import Column, Table
 from rich.text import Text
 
 import warehouse
-import warehouse.extensions
 from tasks.records import Source
-from tasks.report import STATE_ORDER, STATE_WORDS, RunSummary
-from tasks.settings import Settings, prefect_defaults
+from tasks.report import STATE_ORDER, STATE_WORDS
 
 if TYPE_CHECKING:
     from tasks.fetch.discover import Found
+    from tasks.report import RunSummary
+    from tasks.settings import Settings
+
+# Each command imports what it needs: `--help`, `query` and `stats` start without Prefect,
+# trafilatura or pydantic (about a second of imports).
 
 # Values and help are printed literally: Rich markup would eat "[brackets]" in data and defaults.
 app = typer.Typer(
@@ -73,8 +76,27 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _settings() -> Settings:
+    from tasks.settings import Settings
+
+    return Settings()
+
+
 def _db(db: Path | None) -> Path:
-    return db or Settings().db
+    return db or _settings().db
+
+
+def _server_line() -> str:
+    """Return which Prefect server a run reports to: the configured one, or a temporary one."""
+    from prefect.settings import get_current_settings
+
+    api = get_current_settings().api.url
+    if api:
+        return f"newsflow: reporting to the Prefect server at {api}"
+    return (
+        "newsflow: no PREFECT_API_URL: this run starts a temporary Prefect server (10-30 s); "
+        "for daily use keep `prefect server start` running and set PREFECT_API_URL"
+    )
 
 
 @app.command()
@@ -90,9 +112,12 @@ def run(
 ) -> None:
     """Run the ingest flow once on the configured sources and print its summary; --feed and
     --url are read this once, not subscribed to (see `newsflow sources add`)."""
+    from tasks.settings import prefect_defaults
+
     for given in [*feed, *url]:
         _url(given)
     prefect_defaults()
+    errors.print(_server_line(), markup=False, soft_wrap=True)
     from flows.ingest import ingest  # imported late: Prefect reads its settings at import
 
     params: dict[str, Any] = {
@@ -159,6 +184,10 @@ def query(
     format: Format = typer.Option(Format.table, "--format", help="Output format."),
 ) -> None:
     """Run a read-only SQL query on the warehouse and print the result."""
+    import duckdb
+
+    import warehouse
+
     path = _db(db)
     if not path.exists():
         raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
@@ -223,6 +252,8 @@ STATS = {
 def stats(db: Path | None = DbOption) -> None:
     """Print counts by source, language, duplicate kind, quarantine reason, the state of each feed
     and sitemap, and the last runs."""
+    import warehouse
+
     path = _db(db)
     if not path.exists():
         raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
@@ -242,6 +273,10 @@ def stats(db: Path | None = DbOption) -> None:
 )
 def shell(ctx: typer.Context, db: Path | None = DbOption) -> None:
     """Open the warehouse read-only in the DuckDB CLI (the pinned one); extra arguments go to it."""
+    import duckdb
+
+    import warehouse.extensions
+
     path = _db(db)
     if not path.exists():
         raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
@@ -269,13 +304,15 @@ def _require_server() -> None:
 @app.command()
 def serve() -> None:
     """Serve the daily-ingest (cron) and ingest-on-event (trigger) deployments from this process."""
+    from tasks.settings import prefect_defaults
+
     prefect_defaults()
     # Served runs start within ~2 s of being due instead of up to 10 s (Prefect's default poll).
     os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")
     _require_server()
     from flows.serve import serve_deployments  # imported late: Prefect reads its settings at import
 
-    serve_deployments(Settings())
+    serve_deployments(_settings())
 
 
 @app.command()
@@ -284,9 +321,11 @@ def watch(
     quiet_ms: int = typer.Option(1000, "--quiet-ms", help="A file must be unchanged this long, ms."),
 ) -> None:
     """Emit newsflow.source.updated for each article file added to or changed in a folder."""
+    from tasks.settings import prefect_defaults
+
     prefect_defaults()
     _require_server()
-    target = folder or Settings().seeds
+    target = folder or _settings().seeds
     if target is None or not target.is_dir():
         raise fail(f"no folder at {target}", 2)
     from prefect.events.worker import EventsWorker
@@ -368,7 +407,7 @@ def _discover(site: str) -> list[Found]:
     from tasks.fetch.discover import discover
     from tasks.fetch.polite import fetch_session
 
-    with fetch_session(Settings().fetch_policy()) as fetcher:
+    with fetch_session(_settings().fetch_policy()) as fetcher:
         found = discover(fetcher, site)
     rows = [
         (f.candidate.kind, f.candidate.url, f.candidate.found_in, f.entries, _holds(f), f.error)
@@ -394,7 +433,7 @@ def sources_list(
     from tasks.sources import SourcesFileError, read_sources_file
     from tasks.subscriptions import STATUS_COLUMNS, status_rows
 
-    settings = Settings().with_overrides(config=config)
+    settings = _settings().with_overrides(config=config)
     file = settings.sources_file()
     try:
         in_file = read_sources_file(file) if file else []
@@ -421,7 +460,7 @@ def sources_remove(
     from tasks.subscriptions import unsubscribe, writing
     from warehouse.writer import Warehouse
 
-    file = Settings().sources_file()
+    file = _settings().sources_file()
     in_file = file is not None and any(s.uri == url for s in read_sources_file(file))
     with writing(Warehouse(_db(db))) as con:
         removed = unsubscribe(con, url)
@@ -451,7 +490,7 @@ def sources_check(
     from tasks.subscriptions import check_source, guess_kind, stored_subscriptions
     from warehouse.writer import Warehouse
 
-    settings = Settings().with_overrides(config=config, force=True)
+    settings = _settings().with_overrides(config=config, force=True)
     configured = configured_sources(settings.sources_file(), stored_subscriptions(Warehouse(_db(db))))
     if url is not None:
         kind = guess_kind(_url(url))

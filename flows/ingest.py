@@ -12,7 +12,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from flows.events import emit_run_completed, emit_run_failed
 from tasks.dedup import NearRule
 from tasks.fetch import list_web
-from tasks.fetch.files import list_seeds
+from tasks.fetch.files import check_seeds, list_seeds
 from tasks.fetch.listing import Listing
 from tasks.fetch.polite import fetch_session
 from tasks.load import SetAside, load
@@ -67,15 +67,17 @@ def ingest(
         task_runner(settings.dask_address) as runner,
     ):
         files = list_seeds(plan.seeds, one_file) if plan.seeds else []
+        changed = check_seeds(as_is(files), as_is(opened), folder, settings.max_bytes)
         listing = list_web(as_is(fetcher), plan, as_is(opened), run.now) if plan.web() else Listing()
+        listing = changed.counted(listing)
         engine = Engine(fetcher, pool, runner, settings.batch_size)
         prepare = settings.prepare_config(run.now, run.run_id)
-        streamed = stream_to_staging([*files, *listing.jobs], engine, prepare, folder)
+        streamed = stream_to_staging([*changed.jobs, *listing.jobs], engine, prepare, folder)
         aside = SetAside.of(plan.all(), opened, listing, streamed)
         near = NearRule(settings.near_threshold, settings.near_containment)
         result = load(store, run, folder, as_is(aside), near)
 
-    summary = RunSummary.of(files=len(files), listing=listing, streamed=streamed, result=result)
+    summary = RunSummary.of(files=len(changed.jobs), listing=listing, streamed=streamed, result=result)
     if summary.unaccounted:
         get_run_logger().error("%d items reached no recorded outcome: %s", summary.unaccounted, summary)
     close_run(store, run, summary)

@@ -19,6 +19,7 @@ import warehouse
 from tasks.dedup import Known, NearRule, Verdicts, as_mapping, band_hashes, classify, index_candidates
 from tasks.deferred import write_deferred
 from tasks.fetch.feedhealth import FeedHealth, write_feed_health
+from tasks.fetch.files import staged_seed_files
 from tasks.fetch.listing import Listing, Opened
 from tasks.log import run_logger
 from tasks.records import Article, Deferred, Duplicate, Prepared, Quarantined, Run, Source
@@ -304,6 +305,29 @@ def load_batches(
     return result
 
 
+def write_seed_files(con: duckdb.DuckDBPyConnection, staging: Path, run_id: str, now: datetime) -> None:
+    """Record the fingerprints of the run's seed files that are stored now, as articles or
+    duplicates: the next run skips those files while they stay the same."""
+    seen = staged_seed_files(staging)
+    _insert(
+        con,
+        "seed_files",
+        pa.table(
+            {
+                "raw_uri": [f.raw_uri for f in seen],
+                "size": pa.array([f.size for f in seen], pa.int64()),
+                "mtime_ns": pa.array([f.mtime_ns for f in seen], pa.int64()),
+                "content_hash": [f.content_hash for f in seen],
+                "run_id": [run_id] * len(seen),
+                "stored_at": _ts([now] * len(seen)),
+            }
+        ),
+        "WHERE raw_uri IN (SELECT raw_uri FROM articles UNION ALL SELECT duplicate_id FROM duplicates) "
+        "ON CONFLICT (raw_uri) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
+        "content_hash = excluded.content_hash, run_id = excluded.run_id, stored_at = excluded.stored_at",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class SetAside:
     """What a run records besides its articles: its sources, quarantined items and feed states."""
@@ -352,6 +376,8 @@ def load(store: Warehouse, run: Run, staging: Path, aside: SetAside, near: NearR
             deferred=aside.deferred,
             taken=aside.taken,
         )
+        # After the commit: a run that stops in between only prepares those files again.
+        write_seed_files(con, staging, run.run_id, run.now)
     run_logger().info(
         "loaded %d new articles from %d staged batches; duplicates %s; %d unchanged; %d quarantined",
         result.new,

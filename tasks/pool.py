@@ -6,7 +6,8 @@ import multiprocessing
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from types import TracebackType
@@ -21,8 +22,12 @@ class Failed:
     detail: str
 
 
-def _serve(conn: Connection) -> None:
-    """Worker loop: run (function, argument) jobs until the pipe closes or None arrives."""
+def _serve(conn: Connection, warm: Callable[[], object] | None) -> None:
+    """Worker loop: warm up, say so, then run (function, argument) jobs until the pipe closes
+    or None arrives."""
+    if warm is not None:
+        warm()
+    conn.send(("ready", None))
     while True:
         try:
             job = conn.recv()
@@ -42,11 +47,18 @@ def _serve(conn: Connection) -> None:
 
 
 class _Worker:
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: Any, warm: Callable[[], object] | None) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_serve, args=(child,), daemon=True)
+        self.process = ctx.Process(target=_serve, args=(child, warm), daemon=True)
         self.process.start()
         child.close()
+        self.warm = False
+
+    def wait_warm(self) -> None:
+        """Wait until the worker has warmed up: its first job's time limit starts after that."""
+        if not self.warm:
+            self.conn.recv()
+            self.warm = True
 
     def kill(self) -> None:
         self.process.kill()
@@ -58,71 +70,47 @@ class DocumentPool:
     """Worker processes that run jobs in input order, each under a time limit past which the
     worker is killed and replaced; unlike ProcessPoolExecutor, one stuck job breaks nothing."""
 
-    def __init__(self, workers: int, preload: Sequence[str] = ()) -> None:
+    def __init__(
+        self, workers: int, preload: Sequence[str] = (), warm: Callable[[], object] | None = None
+    ) -> None:
         self._ctx = multiprocessing.get_context("forkserver")
-        # Workers fork from a server that has imported the preloaded modules once.
+        # Workers fork from a server that has imported the preloaded modules once; each then
+        # runs warm (lazy loads of a first job), so that no job's time limit pays for it.
         self._ctx.set_forkserver_preload(list(preload))
-        self._workers = [_Worker(self._ctx) for _ in range(max(1, workers))]
+        self._warm = warm
+        self._workers = [_Worker(self._ctx, warm) for _ in range(max(1, workers))]
         self._lock = threading.Lock()
 
     @property
     def size(self) -> int:
         return len(self._workers)
 
+    @contextmanager
+    def lane(self) -> Iterator[Lane]:
+        """Hold the pool for one caller, who starts jobs and collects them as they finish."""
+        with self._lock:
+            lane = Lane(self)
+            try:
+                yield lane
+            finally:
+                lane.abandon()
+
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], timeout: float) -> list[Any]:
         """Return fn(item) for each item in order, or a Failed where it timed out or crashed."""
-        with self._lock:
-            return self._map(fn, items, timeout)
-
-    def _map(self, fn: Callable[[Any], Any], items: Sequence[Any], timeout: float) -> list[Any]:
         results: list[Any] = [None] * len(items)
         todo = deque(enumerate(items))
-        idle = list(self._workers)
-        running: dict[Connection, tuple[_Worker, int, float]] = {}
-        try:
-            while todo or running:
-                while todo and idle:
-                    worker = idle.pop()
+        with self.lane() as lane:
+            while todo or lane.running:
+                while todo and lane.idle:
                     index, item = todo.popleft()
-                    try:
-                        worker.conn.send((fn, item))
-                    except OSError:  # the worker died between jobs
-                        results[index] = Failed("crashed", f"exit code {worker.process.exitcode}")
-                        idle.append(self._replace(worker))
-                        continue
-                    running[worker.conn] = (worker, index, time.monotonic() + timeout)
-                if not running:
-                    continue
-                first = min(deadline for _, _, deadline in running.values())
-                for ready in wait(list(running), timeout=max(0.0, first - time.monotonic())):
-                    conn = cast(Connection, ready)
-                    worker, index, _ = running.pop(conn)
-                    try:
-                        status, value = conn.recv()
-                    except (EOFError, OSError):
-                        results[index] = Failed("crashed", f"exit code {worker.process.exitcode}")
-                        idle.append(self._replace(worker))
-                        continue
-                    if status == "error":
-                        raise value
-                    results[index] = value
-                    idle.append(worker)
-                now = time.monotonic()
-                for conn, (worker, index, deadline) in list(running.items()):
-                    if deadline <= now:
-                        del running[conn]
-                        results[index] = Failed("timeout", f"no result within {timeout:g} s")
-                        idle.append(self._replace(worker))
-        except BaseException:
-            # Jobs still running would answer a later map: start those workers afresh.
-            for worker, _, _ in running.values():
-                self._replace(worker)
-            raise
+                    lane.start(index, fn, item, timeout)
+                for key, value in lane.collect():
+                    results[cast(int, key)] = value
         return results
 
     def _replace(self, worker: _Worker) -> _Worker:
         worker.kill()
-        fresh = _Worker(self._ctx)
+        fresh = _Worker(self._ctx, self._warm)
         self._workers[self._workers.index(worker)] = fresh
         return fresh
 
@@ -139,6 +127,74 @@ class DocumentPool:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+class Lane:
+    """One caller's hold on the pool: start jobs on idle workers, collect them as they finish,
+    each under its own time limit, past which its worker is killed and replaced."""
+
+    def __init__(self, pool: DocumentPool) -> None:
+        self._pool = pool
+        self._idle = list(pool._workers)
+        self._running: dict[Connection, tuple[_Worker, Hashable, float, float]] = {}
+        self._finished: list[tuple[Hashable, Any]] = []  # jobs whose worker died before they began
+
+    @property
+    def idle(self) -> int:
+        """Return how many workers wait for a job."""
+        return len(self._idle)
+
+    @property
+    def running(self) -> int:
+        """Return how many jobs were started and not yet collected."""
+        return len(self._running) + len(self._finished)
+
+    def start(self, key: Hashable, fn: Callable[[Any], Any], item: Any, timeout: float) -> None:
+        """Run fn(item) on an idle worker (there must be one); collect returns it under key."""
+        worker = self._idle.pop()
+        try:
+            worker.wait_warm()
+            worker.conn.send((fn, item))
+        except (EOFError, OSError):  # the worker died between jobs
+            self._finished.append((key, Failed("crashed", f"exit code {worker.process.exitcode}")))
+            self._idle.append(self._pool._replace(worker))
+            return
+        self._running[worker.conn] = (worker, key, timeout, time.monotonic() + timeout)
+
+    def collect(self, wait_at_most: float | None = None) -> list[tuple[Hashable, Any]]:
+        """Return (key, result) of the jobs that finished, waiting until one does, a time limit
+        passes or wait_at_most seconds; a Failed where a job timed out or its worker crashed.
+        Raise the exception a job raised."""
+        done, self._finished = self._finished, []
+        if done or not self._running:
+            return done
+        pause = max(0.0, min(deadline for *_, deadline in self._running.values()) - time.monotonic())
+        for ready in wait(list(self._running), timeout=min(pause, wait_at_most or pause)):
+            conn = cast(Connection, ready)
+            worker, key, _, _ = self._running.pop(conn)
+            try:
+                status, value = conn.recv()
+            except (EOFError, OSError):
+                done.append((key, Failed("crashed", f"exit code {worker.process.exitcode}")))
+                self._idle.append(self._pool._replace(worker))
+                continue
+            self._idle.append(worker)
+            if status == "error":
+                raise value
+            done.append((key, value))
+        now = time.monotonic()
+        for conn, (worker, key, timeout, deadline) in list(self._running.items()):
+            if deadline <= now:
+                del self._running[conn]
+                done.append((key, Failed("timeout", f"no result within {timeout:g} s")))
+                self._idle.append(self._pool._replace(worker))
+        return done
+
+    def abandon(self) -> None:
+        """Start afresh the workers of jobs still running: they would answer a later job."""
+        for worker, *_ in self._running.values():
+            self._pool._replace(worker)
+        self._running = {}
 
 
 def can_fork_workers() -> bool:

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from tasks.clean import clean_document, repeated_by_source
+from tasks.clean import MIN_SOURCE_DOCS, clean_document, decode_text, repeated_by_source
+from tasks.clean.stories import repeated_lines
 from tasks.dedup import sign
+from tasks.fetch.files import read_file
 from tasks.language import detect_language
 from tasks.log import run_logger
 from tasks.normalize import to_article
 from tasks.pool import DocumentPool, Failed, can_fork_workers
-from tasks.records import Prepared, Quarantined, RawDocument
+from tasks.records import FileJob, Prepared, Quarantined, RawDocument
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +52,29 @@ def prepare_document(
     return Prepared(article, raw.body, raw.media_type, *sign(article.text))
 
 
-def _prepare_remote(job: tuple[RawDocument, frozenset[str], PrepareConfig]) -> Prepared | Quarantined:
+def prepare_remote(job: tuple[RawDocument, frozenset[str], PrepareConfig]) -> Prepared | Quarantined:
+    """Return prepare_document(*job) without the raw body, in a worker process."""
     result = prepare_document(*job)
     # The caller still holds the body: sending it back would double the pipe traffic.
     return replace(result, raw_body=b"") if isinstance(result, Prepared) else result
+
+
+_WARM_UP = RawDocument(
+    "warm-up",
+    "warm-up",
+    (
+        "<html><head><title>Warm-up</title></head><body><article>"
+        + "<p>The workers read this short article once, before their first document.</p>" * 20
+        + "</article></body></html>"
+    ).encode(),
+    "text/html",
+    datetime(2024, 1, 1, tzinfo=UTC),
+)
+
+
+def warm_up() -> None:
+    """Prepare a small document once: extraction and language detection load data on first use."""
+    prepare_document(_WARM_UP, frozenset(), PrepareConfig(_WARM_UP.fetched_at, 0.8, 2000, 1, 60.0, "warm-up"))
 
 
 @contextmanager
@@ -63,37 +85,56 @@ def worker_pool(workers: int) -> Iterator[DocumentPool | None]:
         yield None
         return
     # Workers fork from a server that has imported trafilatura, langdetect and numpy once.
-    with DocumentPool(workers, preload=[__name__]) as pool:
+    with DocumentPool(workers, preload=[__name__], warm=warm_up) as pool:
         yield pool
 
 
+def repeated_in_seeds(jobs: Sequence[FileJob], max_bytes: int) -> dict[str, frozenset[str]]:
+    """Return, per source, the lines repeated across its plain-text seed files, read one at a
+    time; none when there are no such files."""
+    texts: dict[str, list[FileJob]] = defaultdict(list)
+    for job in jobs:
+        if job.media_type == "text/plain":
+            texts[job.source_id].append(job)
+
+    def read(group: list[FileJob]) -> Iterator[str]:
+        for job in group:
+            reason, _, body = read_file(job.path, job.root, max_bytes)
+            if not reason:
+                yield decode_text(body, None)
+
+    return {sid: repeated_lines(read(group), min_docs=MIN_SOURCE_DOCS) for sid, group in texts.items()}
+
+
+def settle(raw: RawDocument, outcome: Prepared | Quarantined | Failed) -> Prepared | Quarantined:
+    """Return a worker's outcome for raw with its body back, or the quarantine record of a
+    document whose worker timed out or crashed."""
+    if isinstance(outcome, Failed):
+        return Quarantined(
+            raw.source_id, raw.uri, "clean", f"extract_{outcome.reason}", f"{outcome.detail}; worker replaced"
+        )
+    if isinstance(outcome, Quarantined):
+        return outcome
+    return replace(outcome, raw_body=raw.body)
+
+
 def prepare_all(
-    docs: Sequence[RawDocument], config: PrepareConfig, pool: DocumentPool | None
+    docs: Sequence[RawDocument],
+    config: PrepareConfig,
+    pool: DocumentPool | None,
+    repeated: Mapping[str, frozenset[str]] | None = None,
 ) -> tuple[list[Prepared], list[Quarantined]]:
-    """Return a batch's articles in input order and the documents set aside, clean stage first."""
-    repeated = repeated_by_source(docs)
-    jobs = [(raw, repeated.get(raw.source_id, frozenset()), config) for raw in docs]
+    """Return a batch's articles in input order and the documents set aside, clean stage first;
+    repeated lines per source are found in the batch unless given."""
+    lines = {**repeated_by_source(docs), **(repeated or {})}
+    jobs = [(raw, lines.get(raw.source_id, frozenset()), config) for raw in docs]
     if pool is not None:
-        outcomes = pool.map(_prepare_remote, jobs, config.timeout)
+        outcomes = pool.map(prepare_remote, jobs, config.timeout)
     else:
         outcomes = [prepare_document(*job) for job in jobs]
-    articles: list[Prepared] = []
-    bad: list[Quarantined] = []
-    for raw, outcome in zip(docs, outcomes, strict=True):
-        if isinstance(outcome, Failed):
-            bad.append(
-                Quarantined(
-                    raw.source_id,
-                    raw.uri,
-                    "clean",
-                    f"extract_{outcome.reason}",
-                    f"{outcome.detail}; worker replaced",
-                )
-            )
-        elif isinstance(outcome, Quarantined):
-            bad.append(outcome)
-        else:
-            articles.append(replace(outcome, raw_body=raw.body))
+    settled = [settle(raw, outcome) for raw, outcome in zip(docs, outcomes, strict=True)]
+    articles = [p for p in settled if isinstance(p, Prepared)]
+    bad = [q for q in settled if isinstance(q, Quarantined)]
     # The serial stages set aside clean failures before normalize ones; keep that order.
     bad.sort(key=lambda q: q.stage != "clean")
     return articles, bad
@@ -103,10 +144,11 @@ class Batch:
     """Documents handed to a task as one value that Prefect does not walk and Dask does not
     rebuild (Dask 2026.8 turns Prefect's `quote`, a namedtuple, into nested tuples)."""
 
-    __slots__ = ("docs",)
+    __slots__ = ("docs", "repeated")
 
-    def __init__(self, docs: Sequence[RawDocument]) -> None:
+    def __init__(self, docs: Sequence[RawDocument], repeated: Mapping[str, frozenset[str]]) -> None:
         self.docs = list(docs)
+        self.repeated = dict(repeated)
 
 
 @task(name="prepare", cache_policy=NO_CACHE)
@@ -115,7 +157,7 @@ def prepare_batch(
 ) -> tuple[list[Prepared], list[Quarantined]]:
     """Clean, detect language, normalize and sign a batch, across the pool's workers if given."""
     docs = batch.docs
-    articles, bad = prepare_all(docs, config, pool)
+    articles, bad = prepare_all(docs, config, pool, batch.repeated)
     how = "in process, no time limit" if pool is None else f"{pool.size} workers, {config.timeout:g} s limit"
     run_logger().info(
         "prepared %d articles from %d documents, %d set aside (%s)", len(articles), len(docs), len(bad), how

@@ -12,6 +12,7 @@ from prefect.tasks import exponential_backoff
 
 from tasks.deferred import read_deferred
 from tasks.fetch.feedhealth import read_feed_health
+from tasks.fetch.files import read_seed_files
 from tasks.fetch.listing import Opened
 from tasks.records import Run, Source
 from tasks.report import RunSummary
@@ -39,7 +40,7 @@ def open_run(store: Warehouse, run: Run, sources: list[Source]) -> Opened:
         with store.connect() as con:
             known = start_run(con, run.run_id, str(runtime.flow_run.id or "") or None, run.now)
             waiting = read_deferred(con, [s.source_id for s in sources])
-            return Opened(known, read_feed_health(con), waiting)
+            return Opened(known, read_feed_health(con), waiting, read_seed_files(con))
 
 
 @task(

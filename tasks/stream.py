@@ -1,27 +1,35 @@
-"""Streaming a run's jobs to staging: the next chunk is fetched while one is prepared."""
+"""Streaming a run's jobs to staging: documents are prepared as they arrive, staged in order."""
 
 from __future__ import annotations
 
 import gc
+import queue
+import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from prefect import task
+from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner
 from prefect.utilities.annotations import quote
 
 from tasks.fetch import fetch_chunk
-from tasks.fetch.pages import Fetched, Job, chunks
+from tasks.fetch.pages import Fetched, Job, chunks, fetch_job, in_host_turns
 from tasks.fetch.polite import Fetcher
+from tasks.log import run_logger
 from tasks.pool import DocumentPool
-from tasks.prepare import Batch, PrepareConfig, prepare_batch
-from tasks.records import Deferred, Quarantined
+from tasks.prepare import Batch, PrepareConfig, prepare_batch, prepare_remote, repeated_in_seeds, settle
+from tasks.records import Deferred, FileJob, Prepared, Quarantined, RawDocument
 from tasks.staging import stage_batch
 
 T = TypeVar("T")
+POLL = 0.02  # seconds between looks for arrivals while a worker idles and others run
 
 
 def as_is(value: T) -> T:
@@ -37,11 +45,23 @@ class Streamed:
     fetch_faults: list[Quarantined] = field(default_factory=list)
     deferred: list[Deferred] = field(default_factory=list)  # fetch faults that may pass later
     dropped: list[Quarantined] = field(default_factory=list)
+    peak_in_flight: int = 0  # most jobs at once between their fetch's start and their outcome
+
+    def add(self, outcome: Prepared | Quarantined | Deferred, fetched: bool) -> Prepared | None:
+        """Count one job's outcome in order; return it when it is an article to stage."""
+        if isinstance(outcome, Deferred):
+            self.deferred.append(outcome)
+        elif isinstance(outcome, Quarantined):
+            (self.dropped if fetched else self.fetch_faults).append(outcome)
+        else:
+            return outcome
+        return None
 
 
 @dataclass(frozen=True, slots=True)
 class Engine:
-    """What streams a run: its fetcher, worker pool, the runner that prepares, the batch size."""
+    """What streams a run: its fetcher, worker pool, the runner that prepares, the batch size
+    (documents in flight at most, and articles a staged file holds)."""
 
     fetcher: Fetcher
     pool: DocumentPool | None
@@ -49,10 +69,182 @@ class Engine:
     batch_size: int
 
 
+Arrival = tuple[int, RawDocument | Quarantined | Deferred | BaseException]
+
+
+class _Window:
+    """At most `size` jobs between the start of their fetch and their outcome, counted."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self._slots = threading.Semaphore(self.size)
+        self._lock = threading.Lock()
+        self.held = self.peak = 0
+
+    def enter(self, stop: threading.Event) -> bool:
+        """Wait for a free slot and take it; return False when the stream stopped first."""
+        while not self._slots.acquire(timeout=0.5):
+            if stop.is_set():
+                return False
+        with self._lock:
+            self.held += 1
+            self.peak = max(self.peak, self.held)
+        return not stop.is_set()
+
+    def leave(self) -> None:
+        with self._lock:
+            self.held -= 1
+        self._slots.release()
+
+
+def _fetch_all(
+    jobs: Sequence[Job],
+    fetcher: Fetcher,
+    config: PrepareConfig,
+    window: _Window,
+    arrivals: queue.Queue[Arrival],
+) -> Callable[[], None]:
+    """Start fetching the jobs in order on the fetcher's threads, each once the window has
+    room; each outcome arrives as it is ready. Return what stops the fetching."""
+    stop = threading.Event()
+    threads = ThreadPoolExecutor(max(1, fetcher.policy.workers), thread_name_prefix="fetch")
+
+    def arrive(index: int, future: Future[RawDocument | Quarantined | Deferred]) -> None:
+        if future.cancelled():  # the stream stopped: nobody waits for it
+            return
+        error = future.exception()
+        arrivals.put((index, error if error is not None else future.result()))
+
+    def feed() -> None:
+        for index, job in enumerate(jobs):
+            if not window.enter(stop):
+                return
+            future = threads.submit(fetch_job, job, fetcher, now=config.now)
+            future.add_done_callback(partial(arrive, index))
+
+    feeder = threading.Thread(target=feed, name="fetch-feeder", daemon=True)
+    feeder.start()
+
+    def halt() -> None:
+        stop.set()
+        feeder.join()
+        threads.shutdown(wait=True, cancel_futures=True)
+
+    return halt
+
+
+def run_stream(
+    jobs: Sequence[Job], engine: Engine, config: PrepareConfig, stage: Callable[[list[Prepared]], None]
+) -> Streamed:
+    """Fetch the jobs, prepare each document on the pool as it arrives, and hand the articles
+    to stage in batches, in job order; at most engine.batch_size jobs are in flight."""
+    assert engine.pool is not None, "the stream prepares on the run's worker pool"
+    repeated = repeated_in_seeds([j for j in jobs if isinstance(j, FileJob)], engine.fetcher.policy.max_bytes)
+    window = _Window(engine.batch_size)
+    arrivals: queue.Queue[Arrival] = queue.Queue()
+    halt = _fetch_all(jobs, engine.fetcher, config, window, arrivals)
+    streamed = Streamed()
+    ready: dict[int, tuple[Prepared | Quarantined | Deferred, bool]] = {}
+    waiting: deque[tuple[int, RawDocument]] = deque()  # fetched, for the next idle worker
+    started: dict[int, RawDocument] = {}
+    articles: list[Prepared] = []
+    emitted = 0
+    try:
+        with engine.pool.lane() as lane:
+            while emitted < len(jobs):
+                idle_work = not waiting and not lane.running
+                for index, item in _arrived(arrivals, block=idle_work):
+                    if isinstance(item, BaseException):
+                        raise item
+                    if isinstance(item, RawDocument):
+                        streamed.documents += 1
+                        waiting.append((index, item))
+                    else:
+                        ready[index] = (item, False)
+                while waiting and lane.idle:
+                    index, raw = waiting.popleft()
+                    started[index] = raw
+                    lane.start(
+                        index,
+                        prepare_remote,
+                        (raw, repeated.get(raw.source_id, frozenset()), config),
+                        config.timeout,
+                    )
+                if lane.running:
+                    pause = POLL if lane.idle and not waiting else None
+                    for key, outcome in lane.collect(pause):
+                        index = cast(int, key)
+                        ready[index] = (settle(started.pop(index), outcome), True)
+                while emitted in ready:
+                    article = streamed.add(*ready.pop(emitted))
+                    emitted += 1
+                    window.leave()
+                    if article is not None:
+                        articles.append(article)
+                    if len(articles) >= window.size:
+                        stage(articles)
+                        articles = []
+        if articles:
+            stage(articles)
+    finally:
+        halt()
+    streamed.peak_in_flight = window.peak
+    return streamed
+
+
+def _arrived(arrivals: queue.Queue[Arrival], *, block: bool) -> list[Arrival]:
+    """Return the fetch outcomes that arrived, waiting for one when block is set."""
+    got = []
+    try:
+        got.append(arrivals.get(timeout=1.0) if block else arrivals.get_nowait())
+        while True:
+            got.append(arrivals.get_nowait())
+    except queue.Empty:
+        return got
+
+
+@task(name="stream", cache_policy=NO_CACHE)
+def stream_jobs(jobs: list[Job], engine: Engine, config: PrepareConfig, folder: Path) -> Streamed:
+    """Fetch, prepare and stage the run's jobs as one stream, logging each staged batch."""
+    logger = run_logger()
+    staged: list[int] = []
+
+    def stage(articles: list[Prepared]) -> None:
+        stage_batch(folder / f"{len(staged):06d}.arrow", as_is(articles))
+        staged.append(len(articles))
+        logger.info("batch %d staged: %d articles, %d so far", len(staged), len(articles), sum(staged))
+        gc.collect()  # Prefect's task states hold results in cycles only the collector frees
+
+    streamed = run_stream(jobs, engine, config, stage)
+    logger.info(
+        "%d jobs: %d documents prepared on %d workers (%g s limit each), %d articles staged, "
+        "%d set aside, %d left for the next run; at most %d jobs in flight",
+        len(jobs),
+        streamed.documents,
+        engine.pool.size if engine.pool else 0,
+        config.timeout,
+        sum(staged),
+        len(streamed.fetch_faults) + len(streamed.dropped),
+        len(streamed.deferred),
+        streamed.peak_in_flight,
+    )
+    return streamed
+
+
 def stream_to_staging(jobs: Sequence[Job], engine: Engine, config: PrepareConfig, folder: Path) -> Streamed:
+    """Fetch, prepare and stage the jobs, hosts taking turns: as one stream on the run's worker
+    pool, or in batches, one prepare task each, where there is none (Dask, or no workers)."""
+    ordered = in_host_turns(jobs)
+    if engine.pool is not None:
+        return stream_jobs(as_is(ordered), as_is(engine), config, folder)
+    return _in_batches(ordered, engine, config, folder)
+
+
+def _in_batches(jobs: Sequence[Job], engine: Engine, config: PrepareConfig, folder: Path) -> Streamed:
     """Fetch the jobs chunk by chunk, the next chunk while one is prepared, and stage each
     prepared batch in folder."""
     todo = chunks(jobs, engine.batch_size)
+    repeated = repeated_in_seeds([j for j in jobs if isinstance(j, FileJob)], engine.fetcher.policy.max_bytes)
 
     def fetch(chunk: list[Job]) -> PrefectFuture[Fetched]:
         # On the flow's threads, never on Dask: the run's host gates live in this process.
@@ -67,7 +259,7 @@ def stream_to_staging(jobs: Sequence[Job], engine: Engine, config: PrepareConfig
         articles, dropped = engine.runner.submit(
             prepare_batch,
             parameters={
-                "batch": Batch(fetched.documents),
+                "batch": Batch(fetched.documents, repeated),
                 "config": config,
                 "pool": engine.pool,
             },

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -16,6 +20,12 @@ from tasks.decode import looks_binary
 from tasks.log import run_logger
 from tasks.records import FileJob, Quarantined, RawDocument, Source
 
+if TYPE_CHECKING:
+    import duckdb
+
+    from tasks.fetch.listing import Listing, Opened
+
+SEEN_FILE = "seed_files.json"  # in the staging folder: the fingerprints the load stores
 FILE_TYPES = {".txt": "text/plain", ".text": "text/plain", ".html": "text/html", ".htm": "text/html"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -113,3 +123,83 @@ def list_seeds(source: Source, path: Path | None = None) -> list[FileJob]:
     jobs = one_file(path, source) if path is not None else list_folder(Path(source.uri), source)
     run_logger().info("%d files to read from %s", len(jobs), path or source.uri)
     return jobs
+
+
+@dataclass(frozen=True, slots=True)
+class SeedFile:
+    """A seed file as a run read it: one with another size, mtime or content is read anew."""
+
+    raw_uri: str
+    size: int
+    mtime_ns: int
+    content_hash: str  # sha256 of the bytes, hex
+
+
+def fingerprint(job: FileJob, max_bytes: int) -> SeedFile | None:
+    """Return the file's fingerprint, or None when it would be set aside as it is."""
+    reason, _, body = read_file(job.path, job.root, max_bytes)
+    if reason or job.bad_name:
+        return None
+    st = job.path.stat()
+    return SeedFile(job.key, st.st_size, st.st_mtime_ns, hashlib.sha256(body).hexdigest())
+
+
+@dataclass(frozen=True, slots=True)
+class SeedCheck:
+    """The seed files to read this run, and how many are as a run stored them."""
+
+    jobs: list[FileJob]
+    unchanged: int
+
+    def counted(self, listing: Listing) -> Listing:
+        """Return the listing with the unchanged seed files counted as items stored already."""
+        return replace(listing, skipped_known=listing.skipped_known + self.unchanged)
+
+
+def sort_seeds(
+    jobs: Iterable[FileJob], stored: Mapping[str, SeedFile], max_bytes: int
+) -> tuple[SeedCheck, list[SeedFile]]:
+    """Return the files that changed or are new since a run stored them, with the fingerprints
+    of those readable; a file as stored is left out and counted unchanged."""
+    todo: list[FileJob] = []
+    seen: list[SeedFile] = []
+    unchanged = 0
+    for job in jobs:
+        now = fingerprint(job, max_bytes)
+        if now is not None and stored.get(job.key) == now:
+            unchanged += 1
+            continue
+        todo.append(job)
+        if now is not None:
+            seen.append(now)
+    return SeedCheck(todo, unchanged), seen
+
+
+def read_seed_files(con: duckdb.DuckDBPyConnection) -> dict[str, SeedFile]:
+    """Return the stored seed files by document key; none before the first run."""
+    rows = con.execute("SELECT raw_uri, size, mtime_ns, content_hash FROM seed_files").fetchall()
+    return {r[0]: SeedFile(r[0], r[1], r[2], r[3]) for r in rows}
+
+
+def stage_seed_files(folder: Path, seen: Iterable[SeedFile]) -> None:
+    """Write the fingerprints of the files this run reads to its staging folder."""
+    lines = [json.dumps(asdict(f), ensure_ascii=False) for f in seen]
+    (folder / SEEN_FILE).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+
+def staged_seed_files(folder: Path) -> list[SeedFile]:
+    """Return the fingerprints a run staged; none when it read no seed file."""
+    path = folder / SEEN_FILE
+    if not path.exists():
+        return []
+    return [SeedFile(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@task(name="check-seeds", cache_policy=NO_CACHE)
+def check_seeds(jobs: list[FileJob], opened: Opened, folder: Path, max_bytes: int) -> SeedCheck:
+    """Return the seed files that changed since a run stored them, staging their fingerprints;
+    those as stored are not read again."""
+    check, seen = sort_seeds(jobs, opened.seed_files, max_bytes)
+    stage_seed_files(folder, seen)
+    run_logger().info("%d seed files to read, %d unchanged since stored", len(check.jobs), check.unchanged)
+    return check

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from tasks.fetch.faults import FetchError
 from tasks.fetch.feedhealth import FeedHealth
@@ -19,6 +19,9 @@ from tasks.fetch.sitemaps import SITEMAP_TYPES, parse_sitemap, recent
 from tasks.log import run_logger
 from tasks.records import Deferred, EntryMeta, PageJob, Quarantined, Source
 from tasks.sources import SourcePlan
+
+if TYPE_CHECKING:
+    from tasks.fetch.files import SeedFile
 
 # Servers label feeds loosely; what is not a feed fails in parse_feed as not_a_feed.
 FEED_TYPES = (
@@ -164,6 +167,7 @@ class Opened:
     known: frozenset[str]  # document keys stored as articles or duplicates: never refetched
     feed_health: dict[str, FeedHealth]  # by feed URI: validators, hashes, back-off
     waiting: list[Deferred]  # items of the run's sources that earlier runs left for later
+    seed_files: dict[str, SeedFile] = field(default_factory=dict)  # by key: as last stored
 
 
 @dataclass(frozen=True, slots=True)

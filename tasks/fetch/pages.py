@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import zip_longest
+from urllib.parse import urlsplit
 
 from tasks.fetch.faults import FetchError
 from tasks.fetch.files import read_job
@@ -46,21 +48,34 @@ class Fetched:
     deferred: list[Deferred]
 
 
+def fetch_job(job: Job, fetcher: Fetcher, *, now: datetime) -> RawDocument | Quarantined | Deferred:
+    """Return the seed file read or the page fetched, or why it was set aside or left for later."""
+    if isinstance(job, FileJob):
+        return read_job(job, now=now, max_bytes=fetcher.policy.max_bytes)
+    return fetch_page(fetcher, job.url, job.source_id, now=now, entry=job.entry)
+
+
 def fetch_jobs(jobs: Sequence[Job], fetcher: Fetcher, *, now: datetime) -> Fetched:
     """Return the documents read or fetched, in job order, and the jobs set aside."""
-
-    def one(job: Job) -> RawDocument | Quarantined | Deferred:
-        if isinstance(job, FileJob):
-            return read_job(job, now=now, max_bytes=fetcher.policy.max_bytes)
-        return fetch_page(fetcher, job.url, job.source_id, now=now, entry=job.entry)
-
     with ThreadPoolExecutor(max(1, fetcher.policy.workers)) as pool:
-        done = list(pool.map(one, jobs))
+        done = list(pool.map(lambda job: fetch_job(job, fetcher, now=now), jobs))
     return Fetched(
         [r for r in done if isinstance(r, RawDocument)],
         [r for r in done if isinstance(r, Quarantined)],
         [r for r in done if isinstance(r, Deferred)],
     )
+
+
+def in_host_turns(jobs: Sequence[Job]) -> list[Job]:
+    """Return the seed files first, then the pages with their hosts taking turns (the first
+    page of each host, then the second...), so that paced hosts are fetched side by side."""
+    files = [job for job in jobs if isinstance(job, FileJob)]
+    by_host: dict[str, list[PageJob]] = {}
+    for job in jobs:
+        if isinstance(job, PageJob):
+            by_host.setdefault(urlsplit(job.url).hostname or "", []).append(job)
+    turns = [job for rank in zip_longest(*by_host.values()) for job in rank if job is not None]
+    return [*files, *turns]
 
 
 def chunks(jobs: Sequence[Job], size: int) -> list[list[Job]]:

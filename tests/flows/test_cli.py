@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -188,3 +190,32 @@ def test_sources_refuse_bad_input(db_path: Path, no_sources_file: Path, args: li
     out = runner.invoke(app, [*args, "--db", str(db_path)])
     assert out.exit_code == code and out.stderr.startswith("newsflow: ")
     assert not db_path.exists()
+
+
+START = """
+import json, sys
+from flows.cli import app
+try:
+    app(sys.argv[1:], prog_name="newsflow")
+except SystemExit:
+    pass
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["query", "SELECT count(*) FROM articles", "--db", "{db}"],
+        ["stats", "--db", "{db}"],
+    ],
+)
+def test_help_query_and_stats_start_without_prefect_or_trafilatura(loaded_db: Path, args: list[str]) -> None:
+    argv = [a.format(db=loaded_db) for a in args]
+    done = subprocess.run(
+        [sys.executable, "-c", START, *argv], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    modules = set(json.loads(done.stderr.splitlines()[-1]))
+    assert "typer" in modules  # the command ran in this interpreter
+    assert modules & {"prefect", "trafilatura", "langdetect", "pydantic_settings"} == set(), done.stdout
