@@ -2,31 +2,37 @@
 
 from __future__ import annotations
 
-import csv
 import errno
-import json
 import logging
 import os
 import shutil
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import typer
-from rich.console import Console
-from rich.table import Column, Table
+from rich.table import Table
 from rich.text import Text
 
 import warehouse
-from tasks.records import Source
+from flows.sources_cli import sources_app
+from flows.terminal import (
+    DbOption,
+    Format,
+    checked_url,
+    console,
+    db_path,
+    errors,
+    fail,
+    literal_table,
+    load_settings,
+    print_rows,
+)
 from tasks.report import STATE_ORDER, STATE_WORDS
 
 if TYPE_CHECKING:
-    from tasks.fetch.discover import Found
     from tasks.report import RunSummary
-    from tasks.settings import Settings
 
 # Each command imports what it needs: `--help`, `query` and `stats` start without Prefect,
 # trafilatura or pydantic (about a second of imports).
@@ -38,19 +44,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
-
-DbOption = typer.Option(
-    None, "--db", help="Warehouse file [env NEWSFLOW_DB; default warehouse/newsflow.duckdb]."
-)
-
-
-class Format(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    jsonl = "jsonl"  # one JSON object a line (NDJSON)
 
 
 def _version(value: bool) -> None:
@@ -68,22 +61,6 @@ def main_options(
     ),
 ) -> None:
     """Event-driven news ingestion: seeds, feeds and pages into a DuckDB warehouse, under Prefect."""
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print an error on stderr, literally, and return the exit to raise."""
-    errors.print(f"newsflow: {message}", markup=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-def _settings() -> Settings:
-    from tasks.settings import Settings
-
-    return Settings()
-
-
-def _db(db: Path | None) -> Path:
-    return db or _settings().db
 
 
 def _server_line() -> str:
@@ -115,7 +92,7 @@ def run(
     from tasks.settings import prefect_defaults
 
     for given in [*feed, *url]:
-        _url(given)
+        checked_url(given)
     prefect_defaults()
     errors.print(_server_line(), markup=False, soft_wrap=True)
     from flows.ingest import ingest  # imported late: Prefect reads its settings at import
@@ -186,9 +163,7 @@ def query(
     """Run a read-only SQL query on the warehouse and print the result."""
     import duckdb
 
-    import warehouse
-
-    path = _db(db)
+    path = db_path(db)
     if not path.exists():
         raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
     if file is not None:
@@ -202,35 +177,7 @@ def query(
             rows = cursor.fetchall()
     except duckdb.Error as exc:
         raise fail(f"query failed: {exc}") from exc
-    _print_rows(columns, rows, format)
-
-
-def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: Format) -> None:
-    if fmt is Format.csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
-    elif fmt is Format.json:
-        records = [dict(zip(columns, r, strict=True)) for r in rows]
-        print(json.dumps(records, default=str, ensure_ascii=False, indent=1))
-    elif fmt is Format.jsonl:
-        for r in rows:
-            print(json.dumps(dict(zip(columns, r, strict=True)), default=str, ensure_ascii=False))
-    else:
-        console.print(_table(columns, rows))
-        console.print(f"{len(rows)} row{'s' if len(rows) != 1 else ''}", markup=False)
-
-
-def _table(columns: list[str], rows: list[tuple[Any, ...]]) -> Table:
-    """Return rows as a table of literal text; long values are cut with an ellipsis, as the
-    DuckDB CLI does, instead of wrapping a column into one word a line."""
-    table = Table(
-        *(Column(header=Text(c), overflow="ellipsis", no_wrap=True, max_width=60) for c in columns),
-        highlight=False,
-    )
-    for row in rows:
-        table.add_row(*(Text("NULL" if v is None else str(v)) for v in row))
-    return table
+    print_rows(columns, rows, format)
 
 
 # Each a view in warehouse/views/: what `stats` prints, titled.
@@ -252,9 +199,8 @@ STATS = {
 def stats(db: Path | None = DbOption) -> None:
     """Print counts by source, language, duplicate kind, quarantine reason, the state of each feed
     and sitemap, and the last runs."""
-    import warehouse
 
-    path = _db(db)
+    path = db_path(db)
     if not path.exists():
         raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
     with warehouse.connect(path, read_only=True) as con:
@@ -265,7 +211,7 @@ def stats(db: Path | None = DbOption) -> None:
             except duckdb.CatalogException:  # a warehouse no run of this version has migrated
                 console.print("(not in this warehouse yet: run `newsflow run` once)", markup=False)
                 continue
-            console.print(_table([d[0] for d in cursor.description or []], cursor.fetchall()))
+            console.print(literal_table([d[0] for d in cursor.description or []], cursor.fetchall()))
 
 
 @app.command(
@@ -277,7 +223,7 @@ def shell(ctx: typer.Context, db: Path | None = DbOption) -> None:
 
     import warehouse.extensions
 
-    path = _db(db)
+    path = db_path(db)
     if not path.exists():
         raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
     cli = shutil.which("duckdb", path=str(Path(sys.executable).parent)) or shutil.which("duckdb")
@@ -312,7 +258,7 @@ def serve() -> None:
     _require_server()
     from flows.serve import serve_deployments  # imported late: Prefect reads its settings at import
 
-    serve_deployments(_settings())
+    serve_deployments(load_settings())
 
 
 @app.command()
@@ -325,7 +271,7 @@ def watch(
 
     prefect_defaults()
     _require_server()
-    target = folder or _settings().seeds
+    target = folder or load_settings().seeds
     if target is None or not target.is_dir():
         raise fail(f"no folder at {target}", 2)
     from prefect.events.worker import EventsWorker
@@ -342,179 +288,7 @@ def watch(
         EventsWorker.drain_all()
 
 
-sources_app = typer.Typer(
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    help="Subscribe to feeds, sitemaps, pages and whole sites; list, check and remove them. "
-    "Every run reads the subscriptions and seeds/sources.toml; a URL in both is read as the file says.",
-)
 app.add_typer(sources_app, name="sources")
-
-
-class AddKind(StrEnum):
-    auto = "auto"  # a site for a home page URL, a sitemap by its name, else a feed
-    feed = "feed"
-    sitemap = "sitemap"
-    site = "site"
-    page = "page"
-
-
-def _url(given: str) -> str:
-    from tasks.subscriptions import NotAUrl, check_url
-
-    try:
-        return check_url(given)
-    except NotAUrl as exc:
-        raise fail(str(exc), 2) from exc
-
-
-@sources_app.command("add")
-def sources_add(
-    url: str = typer.Argument(..., help="Feed, sitemap, page, or site home page URL."),
-    kind: AddKind = typer.Option(AddKind.auto, "--kind", help="What the URL is."),
-    name: str | None = typer.Option(None, "--name", help="A name to show for it."),
-    every: bool = typer.Option(False, "--all", help="For a site: subscribe to every feed and sitemap found."),
-    db: Path | None = DbOption,
-) -> None:
-    """Subscribe to a feed, sitemap or page; for a site, find its feeds and sitemaps and subscribe
-    to the best ones."""
-    from datetime import UTC, datetime
-
-    from tasks.fetch.discover import best
-    from tasks.subscriptions import guess_kind, subscribe, writing
-    from warehouse.writer import Warehouse
-
-    chosen_kind = guess_kind(_url(url)) if kind is AddKind.auto else kind.value
-    site = None
-    if chosen_kind == "site":
-        site = url
-        found = _discover(url)
-        picked = [f for f in found if f.ok] if every else best(found)
-        if not picked:
-            raise fail(f"no feed or sitemap found on {url}", 1)
-        sources = [Source(f.candidate.kind, f.candidate.url, name or f.candidate.title) for f in picked]
-    else:
-        sources = [Source(chosen_kind, url, name)]  # type: ignore[arg-type]  # not 'site' here
-    with writing(Warehouse(_db(db))) as con:
-        added = subscribe(con, sources, datetime.now(UTC), site=site)
-    for s in sources:
-        state = "subscribed" if s in added else "already subscribed, updated"
-        console.print(f"{state}: {s.kind} {s.uri}", markup=False, soft_wrap=True)
-
-
-def _discover(site: str) -> list[Found]:
-    """Return what a site's home page, robots.txt and common paths hold, printed as a table."""
-    from tasks.fetch.discover import discover
-    from tasks.fetch.polite import fetch_session
-
-    with fetch_session(_settings().fetch_policy()) as fetcher:
-        found = discover(fetcher, site)
-    rows = [
-        (f.candidate.kind, f.candidate.url, f.candidate.found_in, f.entries, _holds(f), f.error)
-        for f in found
-    ]
-    console.print(_table(["kind", "url", "found in", "entries", "holds", "error"], rows))
-    return found
-
-
-def _holds(found: Found) -> str:
-    if not found.ok:
-        return ""
-    return " ".join(w for w, on in (("news", found.news), ("index", found.index)) if on)
-
-
-@sources_app.command("list")
-def sources_list(
-    db: Path | None = DbOption,
-    config: Path | None = typer.Option(None, help="sources.toml [default <seeds>/sources.toml]."),
-    format: Format = typer.Option(Format.table, "--format", help="Output format."),
-) -> None:
-    """List the subscriptions and sources.toml's sources with their state and counts."""
-    from tasks.sources import SourcesFileError, read_sources_file
-    from tasks.subscriptions import STATUS_COLUMNS, status_rows
-
-    settings = _settings().with_overrides(config=config)
-    file = settings.sources_file()
-    try:
-        in_file = read_sources_file(file) if file else []
-    except SourcesFileError as exc:
-        raise fail(str(exc), 2) from exc
-    path = _db(db)
-    if not path.exists():
-        rows = status_rows(None, in_file)
-    else:
-        with warehouse.connect(path, read_only=True) as con:
-            try:
-                rows = status_rows(con, in_file)
-            except duckdb.CatalogException as exc:
-                raise fail(f"{path} predates subscriptions: run `newsflow run` once ({exc})", 2) from exc
-    _print_rows(list(STATUS_COLUMNS), rows, format)
-
-
-@sources_app.command("remove")
-def sources_remove(
-    url: str = typer.Argument(..., help="The subscribed URL."), db: Path | None = DbOption
-) -> None:
-    """Unsubscribe from a URL; its articles stay, and sources.toml's sources are removed there."""
-    from tasks.sources import read_sources_file
-    from tasks.subscriptions import unsubscribe, writing
-    from warehouse.writer import Warehouse
-
-    file = _settings().sources_file()
-    in_file = file is not None and any(s.uri == url for s in read_sources_file(file))
-    with writing(Warehouse(_db(db))) as con:
-        removed = unsubscribe(con, url)
-    if not removed:
-        where = f": it is listed in {file}; remove it there" if in_file else ""
-        raise fail(f"not subscribed to {url}{where}", 1)
-    console.print(f"removed: {url}", markup=False, soft_wrap=True)
-    if in_file:
-        errors.print(f"newsflow: {url} is still read: {file} lists it", markup=False, soft_wrap=True)
-
-
-@sources_app.command("check")
-def sources_check(
-    url: str | None = typer.Argument(
-        None, help="One URL [default: every subscription and sources.toml source]."
-    ),
-    db: Path | None = DbOption,
-    config: Path | None = typer.Option(None, help="sources.toml [default <seeds>/sources.toml]."),
-    show: int = typer.Option(5, "--show", help="Entries printed per source."),
-) -> None:
-    """Fetch sources now, ignoring back-off and validators, and print what they hold; nothing is
-    stored. Exits 1 when one failed."""
-    from datetime import UTC, datetime
-
-    from tasks.fetch.polite import fetch_session
-    from tasks.sources import configured_sources
-    from tasks.subscriptions import check_source, guess_kind, stored_subscriptions
-    from warehouse.writer import Warehouse
-
-    settings = _settings().with_overrides(config=config, force=True)
-    configured = configured_sources(settings.sources_file(), stored_subscriptions(Warehouse(_db(db))))
-    if url is not None:
-        kind = guess_kind(_url(url))
-        if kind == "site" and all(s.uri != url for s in configured):
-            found = _discover(url)
-            raise typer.Exit(0 if any(f.ok for f in found) else 1)
-        default = Source("feed" if kind == "site" else kind, url)
-        configured = [next((s for s in configured if s.uri == url), default)]
-    if not configured:
-        raise fail("no sources: add one with `newsflow sources add URL`", 2)
-    failed = 0
-    with fetch_session(settings.fetch_policy()) as fetcher:
-        for source in configured:
-            checked = check_source(fetcher, source, datetime.now(UTC))
-            failed += checked.failed
-            state = "FAILED" if checked.failed else f"{len(checked.entries)} entries"
-            console.print(f"{source.kind} {source.uri}: {state}", markup=False, soft_wrap=True)
-            for q in checked.faults:
-                console.print(f"  {q.stage}:{q.reason} {q.uri}: {q.detail}", markup=False, soft_wrap=True)
-            for e in checked.entries[:show]:
-                dated = f"{e.published:%Y-%m-%d %H:%M} " if e.published else ""
-                console.print(f"  {dated}{e.link}  {e.title or ''}", markup=False, soft_wrap=True)
-    if failed:
-        raise typer.Exit(1)
 
 
 def main() -> None:
