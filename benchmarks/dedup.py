@@ -25,7 +25,8 @@ import numpy as np
 import warehouse
 from benchmarks.site import corpus_dir
 from tasks.dedup import BANDS, ROWS, Known, NearRule, classify, containment, shingle_hashes, sign
-from tasks.load import load_batches, lookup_known
+from tasks.load import load_batches
+from tasks.lookup import lookup_known
 from tasks.normalize import article_id, content_hash
 from tasks.prepare import prepare_all, prepare_document
 from tasks.records import Article, Prepared, RawDocument, Source

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 import warehouse
 from tasks.dedup import BANDS, PERMUTATIONS, NearRule, band_hashes, classify
-from tasks.load import lookup_known
+from tasks.lookup import lookup_known
 from tasks.records import Article, Prepared
 from tasks.settings import Settings
 

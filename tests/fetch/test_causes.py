@@ -26,9 +26,9 @@ from tasks.fetch.files import read_folder
 from tasks.fetch.http import http_client
 from tasks.fetch.pages import PAGE_TYPES
 from tasks.fetch.polite import Fetcher
-from tasks.load import write_articles
 from tasks.prepare import prepare_document
 from tasks.records import Prepared, RawDocument, Source
+from tasks.rows import write_articles
 from tasks.settings import Settings
 from tests.fetch.conftest import crawl
 from tests.fetch.test_hostile import NOW, HostileServer, port_policy, redirect, respond, trickle_body
