@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from itertools import combinations
 
-from tasks.clean.boilerplate import split_lines
+from tasks.clean.lines import split_lines
 from tasks.clean.unwrap import span
 
 _SHARED_MIN = 40  # columns from which a line two files share is evidence they hold one story
