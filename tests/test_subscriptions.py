@@ -141,7 +141,7 @@ def test_migration_008_keeps_the_sources_of_an_older_warehouse(
             )
     monkeypatch.undo()
     with warehouse.connect(db_path) as con:
-        assert warehouse.migrate(con) == [8]
+        assert warehouse.migrate(con)[0] == 8  # 008, then any later ones
         con.execute("INSERT INTO sources VALUES ('s2', 'sitemap', 'https://a.example/s.xml', ?, 'r1')", [NOW])
         assert con.execute("SELECT source_id, kind FROM sources ORDER BY 1").fetchall() == [
             ("s1", "feed"),
