@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -86,26 +87,24 @@ def _store(con: Any, rng: np.random.Generator, start: int, stop: int) -> np.ndar
 
 def _article(i: int, signature: bytes, shingles: int) -> Prepared:
     url = f"http://new.example/{i}"
+    unknown = dict.fromkeys(f.name for f in fields(Article))  # what the lookup does not read
     article = Article(
-        article_id=f"new{i:029x}",
-        source_id="bench",
-        raw_uri=url,
-        url=url,
-        canonical_url=url,
-        guid=None,
-        title=None,
-        author=None,
-        published_at=None,
-        language="en",
-        language_prob=1.0,
-        text="x",
-        word_count=1,
-        content_hash=f"new{i}",
-        site_name=None,
-        description=None,
-        tags=(),
-        fetched_at=NOW,
-        run_id="bench",
+        **unknown
+        | {
+            "article_id": f"new{i:029x}",
+            "source_id": "bench",
+            "raw_uri": url,
+            "url": url,
+            "canonical_url": url,
+            "language": "en",
+            "language_prob": 1.0,
+            "text": "x",
+            "word_count": 1,
+            "content_hash": f"new{i}",
+            "tags": (),
+            "fetched_at": NOW,
+            "run_id": "bench",
+        }
     )
     return Prepared(article, b"", "text/plain", signature, shingles)
 
