@@ -14,7 +14,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ import numpy as np
 
 import warehouse
 from benchmarks.site import corpus_dir
-from tasks.dedup import BANDS, ROWS, Known, NearRule, classify, containment, shingle_hashes, sign
+from tasks.dedup import BANDS, ROWS, Known, NearRule, classify, estimates, shingle_hashes, sign
 from tasks.load import load_batches
 from tasks.lookup import lookup_known
 from tasks.normalize import article_id, content_hash
@@ -251,46 +251,53 @@ def make_copies(stories: Sequence[Story], min_words: int) -> tuple[dict[str, dic
 def prepared(key: str, text: str) -> Prepared:
     """A prepared article of this text under this key, signed as the pipeline signs it."""
     digest = content_hash(text)
-    unknown = dict.fromkeys(("url", "canonical_url", "guid", "title", "author", "published_at", "site_name"))
+    unknown = dict.fromkeys(f.name for f in fields(Article))  # what a bare text leaves unknown
     article = Article(
-        **unknown,
-        article_id=article_id(None, digest),
-        source_id="bench",
-        raw_uri=key,
-        language="und",
-        language_prob=0.0,
-        text=text,
-        word_count=_words(text),
-        content_hash=digest,
-        description=None,
-        tags=(),
-        fetched_at=NOW,
-        run_id="bench",
+        **unknown
+        | {
+            "article_id": article_id(None, digest),
+            "source_id": "bench",
+            "raw_uri": key,
+            "language": "und",
+            "language_prob": 0.0,
+            "text": text,
+            "word_count": _words(text),
+            "content_hash": digest,
+            "tags": (),
+            "fetched_at": NOW,
+            "run_id": "bench",
+        }
     )
     return Prepared(article, b"", "text/plain", *sign(text))
 
 
 @dataclass(frozen=True, slots=True)
 class Pair:
-    """Two texts as deduplication sees them: Jaccard estimate, shingle counts, and whether LSH
-    proposes one for the other (64 bands of 2 rows now, 32 of 4 before)."""
+    """Two texts as deduplication sees them (tasks.dedup.estimates), whether LSH proposes one
+    for the other (64 bands of 2 rows now, 32 of 4 before), and the containment the shingle
+    counts alone would estimate, J / (1 + J) * (|A| + |B|) / min(|A|, |B|), for comparison."""
 
     jaccard: float
-    shingles: tuple[int, int]
+    contained: float
+    smaller: int
     candidate: bool
     candidate_before: bool
+    by_counts: float
     same_site: bool = False
 
 
 def _pair(a: Prepared, b: Prepared, same_site: bool = False) -> Pair:
+    jaccard, contained, smaller = estimates(a.signature, a.shingles, b.signature, b.shingles)
     equal = np.frombuffer(a.signature, dtype="<u4") == np.frombuffer(b.signature, dtype="<u4")
     now, before = equal.reshape(BANDS, ROWS).all(axis=1).any(), equal.reshape(32, 4).all(axis=1).any()
-    return Pair(float(equal.mean()), (a.shingles, b.shingles), bool(now), bool(before), same_site)
+    by_counts = min(1.0, jaccard / (1 + jaccard) * (a.shingles + b.shingles) / smaller)
+    return Pair(jaccard, contained or 0.0, smaller, bool(now), bool(before), by_counts, same_site)
 
 
-def fires(rule: NearRule, pair: Pair) -> bool:
+def fires(rule: NearRule, pair: Pair, by_counts: bool = False) -> bool:
     """Whether the rule makes one text of the pair a near-duplicate of the other, LSH included."""
-    return pair.candidate and rule.match(pair.jaccard, *pair.shingles)[0]
+    contained = pair.by_counts if by_counts else pair.contained
+    return pair.candidate and rule.match(pair.jaccard, contained, pair.smaller)[0]
 
 
 def pair_sets(
@@ -462,10 +469,12 @@ def _pair_figures(
             "candidate_recall": round(float(np.mean([p.candidate for p in pairs])), 4),
             "candidate_recall_32x4": round(float(np.mean([p.candidate_before for p in pairs])), 4),
             "jaccard": _quantiles([p.jaccard for p in pairs]),
-            "containment": _quantiles([containment(p.jaccard, *p.shingles) for p in pairs]),
+            "containment": _quantiles([p.contained for p in pairs]),
+            "containment_by_counts": _quantiles([p.by_counts for p in pairs]),
             "recall": {
                 name: round(score(rule, {kind: pairs}, [])[1][kind], 4) for name, rule in rules.items()
             },
+            "recall_new_by_counts": round(float(np.mean([fires(rules["new"], p, True) for p in pairs])), 4),
         }
         for kind, pairs in positives.items()
     }
@@ -477,8 +486,9 @@ def _pair_figures(
         "closest_different_stories": [
             {
                 "jaccard": round(p.jaccard, 3),
-                "containment": round(containment(p.jaccard, *p.shingles), 3),
-                "shingles": list(p.shingles),
+                "containment": round(p.contained, 3),
+                "containment_by_counts": round(p.by_counts, 3),
+                "smaller": p.smaller,
                 "same_site": p.same_site,
             }
             for p in closest
@@ -534,14 +544,16 @@ def table(report: dict[str, Any]) -> str:
         "",
         "test half, pairs (LSH candidate step included):",
         f"{'variant':>18} {'pairs':>6} {'cand':>7} {'cand 32x4':>9} "
-        f"{'J p1':>6} {'C p1':>6} {'R old':>6} {'R new':>6}",
+        f"{'J p1':>6} {'C p1':>6} {'Ccnt p1':>7} {'R old':>6} {'R new':>6} {'R cnt':>6}",
+        "(Ccnt, R cnt: containment from the shingle counts, J / (1 + J) * (|A| + |B|) / min)",
     ]
     for kind, row in test["pairs"]["variants"].items():
         lines.append(
             f"{kind:>18} {row['pairs']:>6} {row['candidate_recall']:>7.4f} "
             f"{row['candidate_recall_32x4']:>9.4f} "
             f"{row['jaccard']['p1']:>6.3f} {row['containment']['p1']:>6.3f} "
-            f"{row['recall']['old']:>6.3f} {row['recall']['new']:>6.3f}"
+            f"{row['containment_by_counts']['p1']:>7.3f} {row['recall']['old']:>6.3f} "
+            f"{row['recall']['new']:>6.3f} {row['recall_new_by_counts']:>6.3f}"
         )
     pairs = test["pairs"]
     lines.append(

@@ -59,10 +59,29 @@ def similarity(a: bytes, b: bytes) -> float:
     return float(np.mean(np.frombuffer(a, dtype="<u4") == np.frombuffer(b, dtype="<u4")))
 
 
-def containment(jaccard: float, size_a: int, size_b: int) -> float:
-    """Return the estimated share of the smaller text's shingles found in the larger one."""
-    shared = jaccard / (1 + jaccard) * (size_a + size_b)
-    return min(1.0, shared / max(1, min(size_a, size_b)))
+def containment(small: bytes, large: bytes) -> float:
+    """Return the estimated share of one text's shingles found in another, from signatures.
+
+    Where a permutation's smallest value over both texts is the first text's, it is either
+    shared (equal values) or the first text's own: the shared share of those estimates the
+    containment, exactly 1 for a text wholly inside the other, whatever the size ratio.
+    """
+    a, b = np.frombuffer(small, dtype="<u4"), np.frombuffer(large, dtype="<u4")
+    shared, own = int(np.count_nonzero(a == b)), int(np.count_nonzero(a < b))
+    return shared / (shared + own) if shared + own else 0.0
+
+
+def estimates(
+    signature: bytes, size: int, other: bytes, other_size: int | None
+) -> tuple[float, float | None, int]:
+    """Return the estimated Jaccard similarity of two texts, the containment of the one with
+    fewer shingles in the other (None when a shingle count is unknown), and that count."""
+    jaccard = similarity(signature, other)
+    if other_size is None:
+        return jaccard, None, size
+    if size <= other_size:
+        return jaccard, containment(signature, other), size
+    return jaccard, containment(other, signature), other_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,24 +91,22 @@ class NearRule:
 
     threshold: float  # estimated Jaccard from which a candidate is a near-duplicate
     containment: float  # estimated containment from which it is one; above 1 turns the test off
-    # Floors of the containment test, chosen in benchmarks/dedup.py. Jaccard: at 0.01 one shared
-    # MinHash value puts a 30-shingle text "inside" a 3,000-shingle one, and pages cleaned down
-    # to their site's template sat inside other pages of the site at 0.35-0.42 (a copy cut to
-    # 50 % is at 0.5). Shingles: texts too short to tell a copy from a shared block of template;
-    # a higher floor loses short truncated copies before it keeps out any template page seen.
-    min_jaccard: float = 0.4
-    min_shingles: int = 40
+    # Floors of the containment test, chosen in benchmarks/dedup.py. Jaccard: the estimate rests
+    # on the shared values (at Jaccard 0.01, one), and pages cleaned down to their site's template
+    # sat wholly inside other pages of the site at 0.35-0.40 (a copy cut to 50 % is at 0.5).
+    # Shingles: a floor high enough to keep those template pages out (121) loses short truncated
+    # copies, so this one only keeps out texts shorter than an article.
+    min_jaccard: float = 0.45
+    min_shingles: int = 20
 
-    def match(self, jaccard: float, size: int, other: int | None) -> tuple[bool, float | None]:
-        """Return whether a candidate with this Jaccard estimate and these shingle counts (other:
-        None when unknown) is a near-duplicate, and the containment estimate when only the
-        containment test found it."""
+    def match(self, jaccard: float, contained: float | None, smaller: int) -> tuple[bool, float | None]:
+        """Return whether a candidate is a near-duplicate, from estimates() of the pair, and the
+        containment estimate when only the containment test found it."""
         if jaccard >= self.threshold:
             return True, None
-        if other is None or min(size, other) < self.min_shingles or jaccard < self.min_jaccard:
+        if contained is None or smaller < self.min_shingles or jaccard < self.min_jaccard:
             return False, None
-        estimate = containment(jaccard, size, other)
-        return (True, estimate) if estimate >= self.containment else (False, None)
+        return (True, contained) if contained >= self.containment else (False, None)
 
 
 @dataclass
@@ -165,8 +182,10 @@ def _best_near(item: Prepared, known: Known, rule: NearRule) -> tuple[str, float
         candidates |= known.bands.get(band, set())
     best: tuple[str, float, float | None] | None = None
     for cid in sorted(candidates):
-        score = similarity(item.signature, known.signatures[cid])
-        near, contained = rule.match(score, item.shingles, known.shingles.get(cid))
+        score, estimate, smaller = estimates(
+            item.signature, item.shingles, known.signatures[cid], known.shingles.get(cid)
+        )
+        near, contained = rule.match(score, estimate, smaller)
         if near and (best is None or score > best[1]):
             best = (cid, score, contained)
     return best

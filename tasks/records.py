@@ -146,7 +146,7 @@ class Prepared:
     raw_body: bytes = field(repr=False)  # as fetched; empty while it travels back from a worker
     media_type: str  # the raw document's: 'text/plain' or 'text/html'
     signature: bytes = field(repr=False)  # MinHash of the text
-    shingles: int  # distinct word shingles of the text: sizes the containment estimate
+    shingles: int  # distinct word shingles of the text: which text of a pair is inside the other
 
 
 @dataclass(frozen=True, slots=True)

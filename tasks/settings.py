@@ -59,7 +59,7 @@ class Settings(BaseSettings):
         0.55, description="Estimated Jaccard similarity from which an article is a near-duplicate."
     )
     near_containment: float = Field(
-        0.90,
+        0.95,
         description="Estimated share of the shorter text's word shingles found in the longer one "
         "from which an article is a near-duplicate (a truncated or extended copy); above 1 turns "
         "this test off.",

@@ -14,6 +14,7 @@ from tasks.dedup import (
     band_hashes,
     classify,
     containment,
+    estimates,
     index_candidates,
     sign,
     similarity,
@@ -223,7 +224,7 @@ def test_copies_below_the_old_jaccard_threshold_are_near_duplicates(
 
 
 def test_a_truncated_copy_arriving_first_in_a_batch_takes_the_full_story_as_its_copy() -> None:
-    # the first 55 %: Jaccard 0.50, below the threshold; containment 0.95
+    # the first 55 %: Jaccard 0.50, below the threshold, and wholly inside the full story
     short = make(first_words(STORIES[1], 0.55), key="seeds/a_teaser.txt")
     full = make(STORIES[1], key="seeds/b_full.txt")
     verdicts = classify([short, full], Known(), rule=RULE)
@@ -256,24 +257,29 @@ def test_pages_of_one_site_sharing_its_template_stay_apart(incoming_text: str) -
 
 
 @pytest.mark.parametrize(
-    ("jaccard", "sizes", "expected"),
+    ("jaccard", "contained", "smaller", "expected"),
     [
-        (0.65, (100, None), (True, None)),  # above the Jaccard threshold: no containment figure
-        (0.5, (50, 100), (True, 1.0)),  # half the size, all inside: contained
-        (0.5, (100, None), (False, None)),  # size unknown (stored before counts were kept)
-        (0.2, (60, 300), (False, None)),  # all inside, but a fifth of the size: below the floor
-        (0.5, (30, 60), (False, None)),  # too few shingles to tell a copy from a template block
-        (0.5, (100, 100), (False, None)),  # same size, half shared: containment 0.67
+        (0.65, None, 100, (True, None)),  # above the Jaccard threshold: no containment figure
+        (0.5, 1.0, 100, (True, 1.0)),  # wholly inside the other text
+        (0.5, None, 100, (False, None)),  # a shingle count unknown (stored before counts were kept)
+        (0.2, 1.0, 100, (False, None)),  # wholly inside, but a fifth of the other: below the floor
+        (0.5, 1.0, 15, (False, None)),  # too few shingles to tell a copy from a line of template
+        (0.5, 0.67, 100, (False, None)),  # a third of it elsewhere
     ],
 )
 def test_near_rule(
-    jaccard: float, sizes: tuple[int, int | None], expected: tuple[bool, float | None]
+    jaccard: float, contained: float | None, smaller: int, expected: tuple[bool, float | None]
 ) -> None:
-    assert NearRule(0.6, 0.9).match(jaccard, *sizes) == expected
+    assert NearRule(0.6, 0.9).match(jaccard, contained, smaller) == expected
 
 
-def test_containment_estimate_from_jaccard_and_sizes() -> None:
-    # A inside B: |A ∩ B| = |A| and J = |A| / |B|
-    assert containment(40 / 100, 40, 100) == pytest.approx(1.0)
-    # 30 shared of 60 and 90: J = 30 / 120
-    assert containment(30 / 120, 60, 90) == pytest.approx(0.5)
+def test_containment_is_estimated_from_the_signatures() -> None:
+    words = SEED_TEXT.split()
+    start, end = " ".join(words[: len(words) * 3 // 5]), " ".join(words[len(words) * 2 // 5 :])
+    (whole, size), (part, part_size), (tail, _) = sign(SEED_TEXT), sign(start), sign(end)
+    # a text wholly inside another: every permutation whose minimum is the part's is shared
+    assert containment(part, whole) == 1.0
+    assert estimates(whole, size, part, part_size)[1:] == (1.0, part_size)
+    # the start and the end share a third of the start's words
+    assert containment(part, tail) == pytest.approx(1 / 3, abs=0.15)
+    assert containment(part, sign(OTHER)[0]) < 0.05

@@ -160,7 +160,7 @@ def test_a_load_result_keeps_counts_and_only_the_first_new_articles() -> None:
 
 def test_a_truncated_copy_is_found_across_runs_with_its_containment(db_path: Path) -> None:
     original = make(TEXTS[1], key="seeds/original.txt")
-    copy = make(first_words(TEXTS[1], 0.55), key="seeds/teaser.txt")  # Jaccard 0.50, containment 0.95
+    copy = make(first_words(TEXTS[1], 0.55), key="seeds/teaser.txt")  # Jaccard 0.50, wholly inside
     run(db_path, "r1", [original])
     result = run(db_path, "r2", [copy])
     assert (result.new, result.duplicate_kinds) == (0, {"near": 1})
