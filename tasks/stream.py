@@ -67,6 +67,14 @@ class Engine:
     pool: DocumentPool | None
     runner: TaskRunner[Any]
     batch_size: int
+    # Every seed file listed, unchanged ones too: a source's template lines are the lines its
+    # files repeat, and a run that prepares one new file must still see them in the others.
+    seed_files: tuple[FileJob, ...] = ()
+
+    def repeated(self, jobs: Sequence[Job]) -> dict[str, frozenset[str]]:
+        """Return, per seed source, the lines its plain-text files repeat (template lines)."""
+        files = self.seed_files or tuple(j for j in jobs if isinstance(j, FileJob))
+        return repeated_in_seeds(files, self.fetcher.policy.max_bytes)
 
 
 Arrival = tuple[int, RawDocument | Quarantined | Deferred | BaseException]
@@ -139,7 +147,7 @@ def run_stream(
     """Fetch the jobs, prepare each document on the pool as it arrives, and hand the articles
     to stage in batches, in job order; at most engine.batch_size jobs are in flight."""
     assert engine.pool is not None, "the stream prepares on the run's worker pool"
-    repeated = repeated_in_seeds([j for j in jobs if isinstance(j, FileJob)], engine.fetcher.policy.max_bytes)
+    repeated = engine.repeated(jobs)
     window = _Window(engine.batch_size)
     arrivals: queue.Queue[Arrival] = queue.Queue()
     halt = _fetch_all(jobs, engine.fetcher, config, window, arrivals)
@@ -244,7 +252,7 @@ def _in_batches(jobs: Sequence[Job], engine: Engine, config: PrepareConfig, fold
     """Fetch the jobs chunk by chunk, the next chunk while one is prepared, and stage each
     prepared batch in folder."""
     todo = chunks(jobs, engine.batch_size)
-    repeated = repeated_in_seeds([j for j in jobs if isinstance(j, FileJob)], engine.fetcher.policy.max_bytes)
+    repeated = engine.repeated(jobs)
 
     def fetch(chunk: list[Job]) -> PrefectFuture[Fetched]:
         # On the flow's threads, never on Dask: the run's host gates live in this process.

@@ -151,3 +151,28 @@ def test_unchanged_seed_files_are_not_prepared_again(seed_dir: Path, db_path: Pa
 
     fourth = accounted(ingest(db=str(db_path), seeds=str(seed_dir)))
     assert (fourth.documents, fourth.unchanged) == (0, 5)
+
+
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_new_seed_file_loses_the_template_its_unchanged_neighbours_share(
+    seed_dir: Path, db_path: Path
+) -> None:
+    from flows.ingest import ingest
+
+    footer = "Ce texte est publié sous licence libre par la coopérative des journalistes du Rhône."
+    for path in sorted(seed_dir.glob("*.txt")):
+        path.write_text(path.read_text(encoding="utf-8").rstrip() + f"\n\n{footer}\n", encoding="utf-8")
+    accounted(ingest(db=str(db_path), seeds=str(seed_dir)))
+    new = (FIXTURES / "plaintext" / "fr_aoc_media_archaisme.txt").read_text(encoding="utf-8")
+    (seed_dir / "new.txt").write_text(new.rstrip() + f"\n\n{footer}\n", encoding="utf-8")
+
+    second = accounted(ingest(db=str(db_path), seeds=str(seed_dir)))
+    assert (second.documents, second.new) == (1, 1)  # the five others are unchanged, not read again
+    with warehouse.connect(db_path, read_only=True) as con:
+        [(text,)] = con.execute("SELECT text FROM articles WHERE raw_uri = 'seeds/new.txt'").fetchall()
+        stored = [
+            t for (t,) in con.execute("SELECT text FROM articles WHERE raw_uri <> 'seeds/new.txt'").fetchall()
+        ]
+    assert all(footer not in t for t in stored)
+    assert footer not in text  # its unchanged neighbours still say it is the source's template
