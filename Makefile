@@ -12,7 +12,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-run: $(STAMP)  ## ingest the seeds (and sources.toml) into warehouse/newsflow.duckdb
+run: $(STAMP)  ## ingest the seeds (and sources.toml) into warehouse/newsflow.sqlite (DuckLake)
 	$(BIN)/newsflow run
 
 test: lint  ## the lint gates, then the whole suite, server tests included (what CI runs)
@@ -33,8 +33,8 @@ lock:  ## recompile requirements.lock from requirements.in (needs uv)
 	uv pip compile requirements.in -o requirements.lock --python-version 3.11 --no-header
 
 clean:
-	rm -rf $(VENV) warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/.*.duckdb warehouse/.*.duckdb.wal \
-		warehouse/.*.staging
+	rm -rf $(VENV) warehouse/*.sqlite warehouse/*.files warehouse/.*.duckdb warehouse/.*.duckdb.wal \
+		warehouse/.*.lock warehouse/.*.staging
 
 # Running as a service (README: "Run it as a service"); prefect.yaml reads the schedule from these.
 export NEWSFLOW_SCHEDULE_CRON ?= 0 6 * * *

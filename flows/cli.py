@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 import warehouse
+from flows.lake_cli import compact
 from flows.sources_cli import sources_app
 from flows.terminal import (
     DbOption,
@@ -112,13 +113,15 @@ def run(
         else:
             summary = ingest(**params)
     except Exception as exc:  # the flow's logs above hold the traceback; say it in one line
-        raise fail(f"run failed: {failure_message(exc)}") from exc
+        raise fail(f"run failed: {failure_message(exc, db_path(db).parent)}") from exc
     _print_summary(summary)
 
 
-def failure_message(exc: BaseException) -> str:
+def failure_message(exc: BaseException, folder: Path | None = None) -> str:
     """Return what a failed run's exception means for the user, in one line."""
     text = f"{type(exc).__name__}: {exc}"
+    if folder is not None and ("disk I/O error" in text or "disk is full" in text):
+        text += f" ({_write_probe(folder)})"  # SQLite names no errno: ask the file system
     full = (
         (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT))
         or "No space left on device" in text
@@ -130,6 +133,20 @@ def failure_message(exc: BaseException) -> str:
             f"again: the next run completes this one's work once. ({text})"
         )
     return text
+
+
+def _write_probe(folder: Path) -> str:
+    """Return what writing 1 MiB in folder says now: an errno's words, or that it worked."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder) as probe:
+            probe.write(b"\0" * (1 << 20))
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as exc:
+        return f"writing in {folder}: {exc.strerror or exc}"
+    return f"writing in {folder} works now"
 
 
 def _print_summary(summary: RunSummary) -> None:
@@ -159,6 +176,11 @@ def query(
     file: Path | None = typer.Option(None, "--file", "-f", help="Read the SQL from this file."),
     db: Path | None = DbOption,
     format: Format = typer.Option(Format.table, "--format", help="Output format."),
+    as_of: str | None = typer.Option(
+        None,
+        "--as-of",
+        help="Read the warehouse as a run left it (a run id) or at a lake snapshot (a number).",
+    ),
 ) -> None:
     """Run a read-only SQL query on the warehouse and print the result."""
     import duckdb
@@ -170,14 +192,32 @@ def query(
         sql = file.read_text(encoding="utf-8")
     elif sql == "-":
         sql = sys.stdin.read()
+    snapshot = _snapshot(path, as_of) if as_of else None
     try:
-        with warehouse.connect(path, read_only=True) as con:
+        with warehouse.connect(path, read_only=True, as_of=snapshot) as con:
             cursor = con.execute(sql)
             columns = [d[0] for d in cursor.description or []]
             rows = cursor.fetchall()
     except duckdb.Error as exc:
         raise fail(f"query failed: {exc}") from exc
     print_rows(columns, rows, format)
+
+
+def _snapshot(path: Path, as_of: str) -> int:
+    """Return the lake snapshot of `--as-of`: a number as given, else the one that holds the
+    rows of the run whose id starts with it."""
+    if as_of.isdigit():
+        return int(as_of)
+    with warehouse.connect(path, read_only=True) as con:
+        rows = con.execute(
+            "SELECT run_id, load_snapshot FROM runs "
+            "WHERE starts_with(run_id, ?) AND load_snapshot IS NOT NULL",
+            [as_of],
+        ).fetchall()
+    if len(rows) != 1:
+        found = "no completed run" if not rows else f"{len(rows)} runs"
+        raise fail(f"--as-of {as_of}: {found} with that id (see `newsflow query 'FROM run_history'`)", 2)
+    return int(rows[0][1])
 
 
 # Each a view in warehouse/views/: what `stats` prints, titled.
@@ -229,10 +269,16 @@ def shell(ctx: typer.Context, db: Path | None = DbOption) -> None:
     cli = shutil.which("duckdb", path=str(Path(sys.executable).parent)) or shutil.which("duckdb")
     if cli is None:
         raise fail("no duckdb CLI found: install the project's lock (`make run` does)", 2)
+    from warehouse.lake import READER_ALIAS, Lake
+
     with duckdb.connect() as con:
         extensions = warehouse.extensions.install(con)
-    setup = f"SET extension_directory = '{extensions}'; SET autoinstall_known_extensions = false;"
-    os.execv(cli, [cli, "-readonly", "-cmd", setup, str(path), *ctx.args])
+    attach = Lake.at(path).attach_sql(READER_ALIAS, read_only=True)
+    setup = (
+        f"SET extension_directory = '{extensions}'; SET autoinstall_known_extensions = false; "
+        f"SET TimeZone = 'UTC'; {attach}; USE {READER_ALIAS};"
+    )
+    os.execv(cli, [cli, "-cmd", setup, *ctx.args])
 
 
 def _require_server() -> None:
@@ -289,6 +335,7 @@ def watch(
 
 
 app.add_typer(sources_app, name="sources")
+app.command()(compact)
 
 
 def main() -> None:

@@ -33,7 +33,8 @@ def _mark_failed(flow: Any, flow_run: Any, state: Any) -> None:
     reason = state.message or state.name
     emit_run_failed(str(flow_run.id), reason)
     db = (flow_run.parameters or {}).get("db")
-    record_failure(Warehouse(Settings().with_overrides(db=db).db), str(flow_run.id), reason)
+    settings = Settings().with_overrides(db=db)
+    record_failure(Warehouse(settings.db, settings.catalog), str(flow_run.id), reason)
 
 
 @flow(
@@ -55,7 +56,7 @@ def ingest(
     file, file:// URI or URL); `force` fetches feeds and sitemaps now; return the run's summary."""
     settings = Settings().with_overrides(db=db, seeds=seeds, config=config, force=force or None)
     run = Run(str(runtime.flow_run.id or uuid.uuid4()), datetime.now(UTC))
-    store = Warehouse(settings.db)
+    store = Warehouse(settings.db, settings.catalog)
     configured = configured_sources(settings.sources_file(), stored_subscriptions(store))
     plan, one_file = choose_sources(settings.seeds, configured, feeds or [], urls or [], source)
     opened = open_run(store, run, plan.all())
@@ -80,7 +81,7 @@ def ingest(
     summary = RunSummary.of(files=len(changed.jobs), listing=listing, streamed=streamed, result=result)
     if summary.unaccounted:
         get_run_logger().error("%d items reached no recorded outcome: %s", summary.unaccounted, summary)
-    close_run(store, run, summary)
+    close_run(store, run, summary, result.snapshot, settings.upkeep())
     create_markdown_artifact(
         summary_markdown(summary, run.run_id),
         key="newsflow-run-summary",

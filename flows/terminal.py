@@ -21,7 +21,7 @@ console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 
 DbOption = typer.Option(
-    None, "--db", help="Warehouse file [env NEWSFLOW_DB; default warehouse/newsflow.duckdb]."
+    None, "--db", help="Warehouse file [env NEWSFLOW_DB; default warehouse/newsflow.sqlite]."
 )
 
 

@@ -12,6 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from tasks.records import Deferred, EntryMeta
+from warehouse import merge
 
 
 def read_deferred(con: duckdb.DuckDBPyConnection, source_ids: Collection[str]) -> list[Deferred]:
@@ -55,8 +56,9 @@ def write_deferred(
     unique = list({d.uri: d for d in items}.values())
     if unique:
         ts = pa.timestamp("us", tz="UTC")
-        con.register(
-            "incoming_deferred",
+        merge(
+            con,
+            "deferred",
             pa.table(
                 {
                     "uri": [d.uri for d in unique],
@@ -70,14 +72,11 @@ def write_deferred(
                     "last_deferred_at": pa.array([now] * len(unique), ts),
                 }
             ),
+            keys=("uri",),
+            update="reason = incoming.reason, detail = incoming.detail, entry = incoming.entry, "
+            "last_run_id = incoming.last_run_id, last_deferred_at = incoming.last_deferred_at, "
+            "times_deferred = deferred.times_deferred + 1",
         )
-        con.execute(
-            "INSERT INTO deferred BY NAME SELECT * FROM incoming_deferred ON CONFLICT (uri) DO UPDATE "
-            "SET reason = excluded.reason, detail = excluded.detail, entry = excluded.entry, "
-            "last_run_id = excluded.last_run_id, last_deferred_at = excluded.last_deferred_at, "
-            "times_deferred = deferred.times_deferred + 1"
-        )
-        con.unregister("incoming_deferred")
     done = sorted(set(taken) - {d.uri for d in unique})
     if done:
         con.register("done_deferred", pa.table({"uri": pa.array(done, pa.string())}))

@@ -22,6 +22,7 @@ from tasks.log import run_logger
 from tasks.records import Article, Deferred, Prepared, Quarantined, Run, Source
 from tasks.report import ARTIFACT_ROWS
 from tasks.staging import read_batch, staged_batches
+from warehouse.lake import absorb, current_snapshot
 from warehouse.writer import Warehouse, transient
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class LoadResult:
     languages: Counter[str] = field(default_factory=Counter)  # of the new articles
     duplicate_kinds: Counter[str] = field(default_factory=Counter)
     first_new: list[Article] = field(default_factory=list)  # ARTIFACT_ROWS at most
+    snapshot: int | None = None  # the lake snapshot that holds the run's rows
 
     @property
     def duplicates(self) -> int:
@@ -70,10 +72,16 @@ def load_batches(
     deferred: Sequence[Deferred] = (),
     taken: Collection[str] = (),
 ) -> LoadResult:
-    """Deduplicate and write a run's batches, taken one at a time, in a single transaction;
-    return what was added."""
+    """Deduplicate and write a run's batches, taken one at a time, in a single lake transaction
+    (readers see all of the run or none of it); return what was added.
+
+    The index's keys go in a transaction of their own, committed after the lake's: a run killed
+    in between leaves the index behind the lake, and the next writer catches it up.
+    """
     result = LoadResult()
+    index = warehouse.index_cursor(con)
     con.execute("BEGIN TRANSACTION")
+    index.execute("BEGIN TRANSACTION")
     try:
         write_sources(con, sources, run_id, now)
         for batch in batches:
@@ -81,17 +89,23 @@ def load_batches(
                 chunk = batch[start : start + LOOKUP_CHUNK]
                 # The lookups see this transaction's own inserts: a copy of an article of an
                 # earlier chunk or batch of the run is a duplicate, as across runs.
-                verdicts: Verdicts = classify(chunk, lookup_known(con, chunk), rule=near)
-                write_articles(con, verdicts.new)
-                write_duplicates(con, verdicts.duplicates, run_id, now)
+                verdicts: Verdicts = classify(chunk, lookup_known(index, chunk), rule=near)
+                write_articles(con, index, verdicts.new)
+                write_duplicates(con, index, verdicts.duplicates, run_id, now)
                 result.add(verdicts)
         write_quarantine(con, quarantined, run_id, now)
         write_feed_health(con, feed_health)
         write_deferred(con, deferred, taken, run_id=run_id, now=now)
         con.execute("COMMIT")
+        result.snapshot = current_snapshot(con)
+        absorb(index, result.snapshot)
+        index.execute("COMMIT")
     except BaseException:
         warehouse.rollback(con)
+        warehouse.rollback(index)
         raise
+    finally:
+        index.close()
     return result
 
 
@@ -144,7 +158,11 @@ def load(store: Warehouse, run: Run, staging: Path, aside: SetAside, near: NearR
             taken=aside.taken,
         )
         # After the commit: a run that stops in between only prepares those files again.
-        write_seed_files(con, staging, run.run_id, run.now)
+        index = warehouse.index_cursor(con)
+        try:
+            write_seed_files(con, index, staging, run.run_id, run.now)
+        finally:
+            index.close()
     run_logger().info(
         "loaded %d new articles from %d staged batches; duplicates %s; %d unchanged; %d quarantined",
         result.new,

@@ -1,18 +1,15 @@
-"""What the warehouse already holds that could match a batch: the deduplication lookups."""
+"""What the warehouse already holds that could match a batch: the deduplication lookups, on the
+writer's private index (warehouse/migrations/index/)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 
 from tasks.dedup import Known, as_mapping, band_hashes, index_candidates
 from tasks.records import Prepared
-
-if TYPE_CHECKING:
-    pass
 
 
 def lookup_known(con: duckdb.DuckDBPyConnection, items: Sequence[Prepared]) -> Known:
@@ -33,12 +30,12 @@ def lookup_known(con: duckdb.DuckDBPyConnection, items: Sequence[Prepared]) -> K
     con.register("batch_keys", keys)
     con.register("batch_bands", bands)
     seen = con.execute(
-        "SELECT raw_uri FROM articles WHERE raw_uri IN (SELECT raw_uri FROM batch_keys) "
-        "UNION SELECT duplicate_id FROM duplicates "
+        "SELECT raw_uri FROM article_keys WHERE raw_uri IN (SELECT raw_uri FROM batch_keys) "
+        "UNION SELECT duplicate_id FROM duplicate_keys "
         "WHERE duplicate_id IN (SELECT raw_uri FROM batch_keys)"
     ).fetchall()
     ids = con.execute(
-        "SELECT article_id FROM articles WHERE article_id IN (SELECT article_id FROM batch_keys)"
+        "SELECT article_id FROM article_keys WHERE article_id IN (SELECT article_id FROM batch_keys)"
     ).fetchall()
     known = Known(
         article_ids={r[0] for r in ids},
@@ -47,7 +44,7 @@ def lookup_known(con: duckdb.DuckDBPyConnection, items: Sequence[Prepared]) -> K
             as_mapping(
                 _pairs(
                     con,
-                    "SELECT canonical_url, article_id FROM articles WHERE canonical_url IN "
+                    "SELECT canonical_url, article_id FROM article_keys WHERE canonical_url IN "
                     "(SELECT canonical_url FROM batch_keys) ORDER BY fetched_at",
                 )
             )
@@ -56,7 +53,7 @@ def lookup_known(con: duckdb.DuckDBPyConnection, items: Sequence[Prepared]) -> K
             as_mapping(
                 _pairs(
                     con,
-                    "SELECT guid, article_id FROM articles WHERE guid IN "
+                    "SELECT guid, article_id FROM article_keys WHERE guid IN "
                     "(SELECT guid FROM batch_keys) ORDER BY fetched_at",
                 )
             )
@@ -65,20 +62,20 @@ def lookup_known(con: duckdb.DuckDBPyConnection, items: Sequence[Prepared]) -> K
             as_mapping(
                 _pairs(
                     con,
-                    "SELECT content_hash, article_id FROM articles WHERE content_hash IN "
+                    "SELECT content_hash, article_id FROM article_keys WHERE content_hash IN "
                     "(SELECT content_hash FROM batch_keys) ORDER BY fetched_at",
                 )
             )
         ),
     )
-    # Two indexed lookups, not one join: a join of lsh_bands with signatures scans both tables.
+    # Two lookups, not one join: a join of lsh_bands with signatures scans both tables.
     rows = con.execute(
         "SELECT article_id FROM lsh_bands WHERE band_hash IN (SELECT band_hash FROM batch_bands)"
     ).fetchall()
     candidate_ids = pa.table({"article_id": pa.array(sorted({r[0] for r in rows}), pa.string())})
     con.register("batch_candidates", candidate_ids)
     candidates = con.execute(
-        "SELECT article_id, signature, shingles FROM signatures "
+        "SELECT article_id, signature, shingles FROM signature_keys "
         "WHERE article_id IN (SELECT article_id FROM batch_candidates)"
     ).fetchall()
     con.unregister("batch_candidates")

@@ -1,4 +1,5 @@
-"""Writing a run's rows: Arrow tables inserted into the warehouse tables, keyed so re-runs add none."""
+"""Writing a run's rows: Arrow tables inserted into the lake's tables, and the dedup keys into the
+writer's index, keyed so re-runs add none."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import zlib
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -16,18 +16,16 @@ from tasks.fetch.files import staged_seed_files
 from tasks.records import Duplicate, Prepared, Quarantined, Source
 from tasks.staging import ARTICLE_SCHEMA as SCHEMA_ARTICLES
 from tasks.staging import article_columns
-
-if TYPE_CHECKING:
-    pass
+from warehouse import merge
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, tail: str = "") -> None:
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
     if rows.num_rows == 0:
         return
     # Registering again replaces the view, so a failed insert leaves nothing stale behind.
     con.register("incoming", rows)
     columns = ", ".join(f'"{c}"' for c in rows.column_names)
-    con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming {tail}")
+    con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming")
     con.unregister("incoming")
 
 
@@ -35,10 +33,19 @@ def _ts(values: Sequence[datetime | None]) -> pa.Array:
     return pa.array(values, pa.timestamp("us", tz="UTC"))
 
 
-def write_articles(con: duckdb.DuckDBPyConnection, items: Sequence[Prepared]) -> None:
-    """Insert new articles with their raw documents, signatures and LSH bands."""
+def write_articles(
+    con: duckdb.DuckDBPyConnection, index: duckdb.DuckDBPyConnection, items: Sequence[Prepared]
+) -> None:
+    """Insert new articles with their raw documents and signatures; their keys and LSH bands
+    into the index."""
     articles = [p.article for p in items]
-    _insert(con, "articles", pa.table(article_columns(articles), SCHEMA_ARTICLES))
+    table = pa.table(article_columns(articles), SCHEMA_ARTICLES)
+    _insert(con, "articles", table)
+    _insert(
+        index,
+        "article_keys",
+        table.select(["article_id", "raw_uri", "canonical_url", "guid", "content_hash", "fetched_at"]),
+    )
     _insert(
         con,
         "raw_documents",
@@ -55,22 +62,19 @@ def write_articles(con: duckdb.DuckDBPyConnection, items: Sequence[Prepared]) ->
                 "replaced_chars": pa.array([a.replaced_chars for a in articles], pa.int64()),
             }
         ),
-        "ON CONFLICT DO NOTHING",
     )
-    _insert(
-        con,
-        "signatures",
-        pa.table(
-            {
-                "article_id": [a.article_id for a in articles],
-                "signature": pa.array([p.signature for p in items], pa.binary()),
-                "shingles": pa.array([p.shingles for p in items], pa.int32()),
-            }
-        ),
+    signatures = pa.table(
+        {
+            "article_id": [a.article_id for a in articles],
+            "signature": pa.array([p.signature for p in items], pa.binary()),
+            "shingles": pa.array([p.shingles for p in items], pa.int32()),
+        }
     )
+    _insert(con, "signatures", signatures)
+    _insert(index, "signature_keys", signatures)
     bands = [(b, p.article.article_id) for p in items for b in band_hashes(p.signature)]
     _insert(
-        con,
+        index,
         "lsh_bands",
         pa.table(
             {
@@ -82,9 +86,14 @@ def write_articles(con: duckdb.DuckDBPyConnection, items: Sequence[Prepared]) ->
 
 
 def write_duplicates(
-    con: duckdb.DuckDBPyConnection, duplicates: Sequence[Duplicate], run_id: str, now: datetime
+    con: duckdb.DuckDBPyConnection,
+    index: duckdb.DuckDBPyConnection,
+    duplicates: Sequence[Duplicate],
+    run_id: str,
+    now: datetime,
 ) -> None:
-    """Insert the duplicate decisions of a run."""
+    """Insert the duplicate decisions of a run, and their keys into the index."""
+    # The lookups count a key already stored as unchanged: each duplicate_id is new here.
     _insert(
         con,
         "duplicates",
@@ -100,8 +109,8 @@ def write_duplicates(
                 "run_id": [run_id] * len(duplicates),
             }
         ),
-        "ON CONFLICT DO NOTHING",
     )
+    _insert(index, "duplicate_keys", pa.table({"duplicate_id": [d.duplicate_id for d in duplicates]}))
 
 
 def write_quarantine(
@@ -110,7 +119,7 @@ def write_quarantine(
     """Upsert quarantined items: one row per (uri, stage, reason), counting each sighting."""
     # One statement must not conflict with itself: DuckDB would keep a row silently.
     unique = list({(q.uri, q.stage, q.reason): q for q in items}.values())
-    _insert(
+    merge(
         con,
         "quarantine",
         pa.table(
@@ -126,9 +135,9 @@ def write_quarantine(
                 "last_seen_at": _ts([now] * len(unique)),
             }
         ),
-        "ON CONFLICT (uri, stage, reason) DO UPDATE SET last_run_id = excluded.last_run_id, "
-        "last_seen_at = excluded.last_seen_at, detail = excluded.detail, "
-        "times_seen = quarantine.times_seen + 1",
+        keys=("uri", "stage", "reason"),
+        update="last_run_id = incoming.last_run_id, last_seen_at = incoming.last_seen_at, "
+        "detail = incoming.detail, times_seen = quarantine.times_seen + 1",
     )
 
 
@@ -137,7 +146,7 @@ def write_sources(
 ) -> None:
     """Upsert the run's sources."""
     unique = list({s.source_id: s for s in sources}.values())
-    _insert(
+    merge(
         con,
         "sources",
         pa.table(
@@ -149,15 +158,32 @@ def write_sources(
                 "last_run_id": [run_id] * len(unique),
             }
         ),
-        "ON CONFLICT (source_id) DO UPDATE SET last_run_id = excluded.last_run_id",
+        keys=("source_id",),
+        update="last_run_id = incoming.last_run_id",
     )
 
 
-def write_seed_files(con: duckdb.DuckDBPyConnection, staging: Path, run_id: str, now: datetime) -> None:
+def write_seed_files(
+    con: duckdb.DuckDBPyConnection,
+    index: duckdb.DuckDBPyConnection,
+    staging: Path,
+    run_id: str,
+    now: datetime,
+) -> None:
     """Record the fingerprints of the run's seed files that are stored now, as articles or
     duplicates: the next run skips those files while they stay the same."""
-    seen = staged_seed_files(staging)
-    _insert(
+    staged = staged_seed_files(staging)
+    index.register("staged_files", pa.table({"raw_uri": pa.array([f.raw_uri for f in staged], pa.string())}))
+    stored = {
+        row[0]
+        for row in index.execute(
+            "SELECT raw_uri FROM staged_files WHERE raw_uri IN "
+            "(SELECT raw_uri FROM article_keys UNION ALL SELECT duplicate_id FROM duplicate_keys)"
+        ).fetchall()
+    }
+    index.unregister("staged_files")
+    seen = [f for f in staged if f.raw_uri in stored]
+    merge(
         con,
         "seed_files",
         pa.table(
@@ -170,7 +196,7 @@ def write_seed_files(con: duckdb.DuckDBPyConnection, staging: Path, run_id: str,
                 "stored_at": _ts([now] * len(seen)),
             }
         ),
-        "WHERE raw_uri IN (SELECT raw_uri FROM articles UNION ALL SELECT duplicate_id FROM duplicates) "
-        "ON CONFLICT (raw_uri) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
-        "content_hash = excluded.content_hash, run_id = excluded.run_id, stored_at = excluded.stored_at",
+        keys=("raw_uri",),
+        update="size = incoming.size, mtime_ns = incoming.mtime_ns, content_hash = incoming.content_hash, "
+        "run_id = incoming.run_id, stored_at = incoming.stored_at",
     )

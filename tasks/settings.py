@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 if TYPE_CHECKING:
     from tasks.fetch.http import FetchPolicy
     from tasks.prepare import PrepareConfig
+    from tasks.run import Upkeep
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,8 +24,19 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore")
 
     db: Path = Field(
-        PROJECT_ROOT / "warehouse" / "newsflow.duckdb",
-        description="DuckDB warehouse file the run writes.",
+        PROJECT_ROOT / "warehouse" / "newsflow.sqlite",
+        description="Warehouse: the DuckLake catalog file; the Parquet data goes beside it.",
+    )
+    catalog: str | None = Field(
+        None,
+        description="A DuckLake catalog other than the SQLite file, e.g. 'postgres:dbname=news "
+        "host=127.0.0.1'; the data still goes beside db.",
+    )
+    keep_snapshots_days: int = Field(
+        30, description="Time travel reaches back this many days; older snapshots expire at compaction."
+    )
+    compact_files: int = Field(
+        200, description="A run compacts the lake once its tables are read from this many files."
     )
     seeds: Path | None = Field(
         PROJECT_ROOT / "seeds", description="Folder of .txt/.html seed files; None to skip."
@@ -200,6 +212,12 @@ class Settings(BaseSettings):
             timeout=self.extract_timeout,
             run_id=run_id,
         )
+
+    def upkeep(self) -> Upkeep:
+        """Return when runs compact the lake and how long snapshots are kept."""
+        from tasks.run import Upkeep
+
+        return Upkeep(keep_days=self.keep_snapshots_days, min_files=self.compact_files)
 
     def local_workers(self) -> int:
         """Return the worker processes this process starts: none when a Dask cluster prepares."""

@@ -20,7 +20,8 @@ from tasks.fetch.listing import explained, fetch_feed
 from tasks.fetch.pages import PAGE_TYPES
 from tasks.fetch.polite import Fetcher
 from tasks.records import EntryMeta, Quarantined, Source, SourceKind
-from warehouse.writer import Warehouse, seed_writer
+from warehouse import merge
+from warehouse.writer import Warehouse
 
 AddKind = Literal["feed", "sitemap", "site", "page"]
 SUBSCRIBED_KINDS = ("feed", "sitemap", "page")
@@ -67,8 +68,9 @@ def subscribe(
         return []
     before = {s.uri for s in read_subscriptions(con)}
     unique = list({s.uri: s for s in sources}.values())
-    con.register(
-        "incoming_subscriptions",
+    merge(
+        con,
+        "subscriptions",
         pa.table(
             {
                 "uri": [s.uri for s in unique],
@@ -79,34 +81,29 @@ def subscribe(
                 "added_at": pa.array([now] * len(unique), pa.timestamp("us", tz="UTC")),
             }
         ),
+        keys=("uri",),
+        update="kind = incoming.kind, source_id = incoming.source_id, "
+        "name = coalesce(incoming.name, subscriptions.name), "
+        "site = coalesce(incoming.site, subscriptions.site)",
     )
-    try:
-        con.execute(
-            "INSERT INTO subscriptions BY NAME SELECT * FROM incoming_subscriptions ON CONFLICT (uri) "
-            "DO UPDATE SET kind = excluded.kind, source_id = excluded.source_id, "
-            "name = coalesce(excluded.name, subscriptions.name), "
-            "site = coalesce(excluded.site, subscriptions.site)"
-        )
-    finally:
-        con.unregister("incoming_subscriptions")
     return [s for s in unique if s.uri not in before]
 
 
 def unsubscribe(con: duckdb.DuckDBPyConnection, uri: str) -> bool:
     """Forget a subscription (its articles and provenance stay); return False when there was none."""
-    found = con.execute("DELETE FROM subscriptions WHERE uri = ? RETURNING uri", [uri]).fetchall()
-    return bool(found)
+    found = con.execute("SELECT count(*) FROM subscriptions WHERE uri = ?", [uri]).fetchone()
+    if not found or not found[0]:
+        return False
+    con.execute("DELETE FROM subscriptions WHERE uri = ?", [uri])
+    return True
 
 
 @contextmanager
 def writing(store: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Hold the writer lock and a migrated connection to the writer file; publish on success."""
-    with store.locked():
-        seed_writer(store.db, store.writer)
-        with store.connect() as con:
-            warehouse.migrate(con)
-            yield con
-        store.publish()
+    """Hold the writer lock and a migrated connection to the warehouse."""
+    with store.locked(), store.connect() as con:
+        warehouse.migrate(con)
+        yield con
 
 
 STATUS_COLUMNS = (
@@ -173,14 +170,12 @@ def check_source(fetcher: Fetcher, source: Source, now: datetime) -> Checked:
 
 
 def stored_subscriptions(store: Warehouse) -> list[Source]:
-    """Return the subscriptions in the writer file, read under the writer lock (a user may hold
-    the published file open for writing); none before the warehouse exists or has them."""
-    with store.locked():
-        seed_writer(store.db, store.writer)
-        if not store.writer.exists():
-            return []
-        with store.connect(read_only=True) as con:
-            found = con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'subscriptions'"
-            ).fetchone()
-            return read_subscriptions(con) if found and found[0] else []
+    """Return the stored subscriptions; none before the warehouse exists or has them."""
+    if not store.exists():
+        return []
+    with store.connect(read_only=True) as con:
+        found = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND table_name = 'subscriptions'"
+        ).fetchone()
+        return read_subscriptions(con) if found and found[0] else []

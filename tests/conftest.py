@@ -51,7 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     """A fresh warehouse file path."""
-    return tmp_path / "warehouse" / "newsflow.duckdb"
+    return tmp_path / "warehouse" / "newsflow.sqlite"
 
 
 @pytest.fixture

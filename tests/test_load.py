@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -12,7 +11,7 @@ import duckdb
 import pytest
 
 import warehouse
-from tasks.dedup import BANDS, Verdicts, band_hashes
+from tasks.dedup import BANDS, Verdicts
 from tasks.load import LoadResult, load_batches
 from tasks.records import Quarantined, Source
 from tasks.report import ARTIFACT_ROWS
@@ -22,7 +21,7 @@ from .conftest import SEEDS
 from .test_dedup import RULE, edited, first_words, make
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
-TABLES = ("articles", "duplicates", "quarantine", "sources", "raw_documents", "signatures", "lsh_bands")
+TABLES = ("articles", "duplicates", "quarantine", "sources", "raw_documents", "signatures")
 TEXTS = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
 
 
@@ -47,7 +46,7 @@ def run(db: Path, run_id: str, articles: list, quarantined: list | None = None):
 
 def test_migrations_apply_once(db_path: Path) -> None:
     with warehouse.connect(db_path) as con:
-        files = sorted(warehouse.MIGRATIONS.glob("*.sql"))
+        files = sorted((warehouse.MIGRATIONS / "lake").glob("*.sql"))
         assert warehouse.migrate(con) == [int(f.name[:3]) for f in files]
         assert warehouse.migrate(con) == []
         assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (len(files),)
@@ -75,7 +74,7 @@ def test_second_load_of_the_same_input_adds_no_rows(db_path: Path) -> None:
     second = run(db_path, "r2", articles, bad)
     assert (first.new, second.new, second.unchanged) == (5, 0, 5)
     assert counts(db_path) == after_first
-    assert after_first["articles"] == 5 and after_first["lsh_bands"] == 5 * BANDS
+    assert after_first["articles"] == 5 and after_first["signatures"] == 5
     with warehouse.connect(db_path, read_only=True) as con:
         assert con.execute("SELECT times_seen, run_id, last_run_id FROM quarantine").fetchall() == [
             (2, "r1", "r2")
@@ -106,7 +105,7 @@ def test_raw_documents_are_kept_compressed(db_path: Path) -> None:
 
 def test_a_failing_load_writes_nothing(db_path: Path) -> None:
     good = make(TEXTS[0], key="seeds/0.txt")
-    broken = make(TEXTS[1], key="seeds/1.txt", language_prob=2.0)  # violates CHECK
+    broken = make(TEXTS[1], key="seeds/1.txt", language=None)  # violates NOT NULL
     with pytest.raises(duckdb.ConstraintException):
         run(db_path, "r1", [good, broken], [Quarantined("s", "x", "fetch", "empty")])
     assert set(counts(db_path).values()) == {0}
@@ -178,66 +177,37 @@ def test_a_truncated_copy_is_found_across_runs_with_its_containment(db_path: Pat
     assert counts(db_path) == after
 
 
-def _bands_before_004(signature: bytes) -> list[int]:
-    """The band keys stored before migration 004: blake2b of 32 bands of 4 rows."""
-    return [
-        int.from_bytes(
-            hashlib.blake2b(bytes([b]) + signature[b * 16 : (b + 1) * 16], digest_size=8).digest(),
-            "little",
-            signed=True,
-        )
-        for b in range(32)
-    ]
+def index_keys(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Return the writer index's rows, table by table, in a stable order."""
+    with warehouse.connect(db) as con:
+        index = warehouse.index_cursor(con)
+        return {
+            t: index.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("article_keys", "duplicate_keys", "signature_keys", "lsh_bands")
+        }
 
 
-def test_migration_004_rekeys_stored_bands_and_old_signatures_count_by_jaccard_only(
-    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A warehouse as the code before migration 004 left it: the migrations before, old band keys.
-    before = tmp_path / "migrations"
-    before.mkdir()
-    versions = {int(p.name[:3]): p for p in sorted(warehouse.MIGRATIONS.glob("[0-9][0-9][0-9]_*.sql"))}
-    for version, path in versions.items():
-        if version < 4:
-            shutil.copy(path, before / path.name)
-    old = make(TEXTS[1], key="seeds/original.txt")
-    with warehouse.connect(db_path) as con:
-        with monkeypatch.context() as patch:
-            patch.setattr(warehouse, "MIGRATIONS", before)
-            patch.setattr(warehouse, "VIEWS", tmp_path / "no-views")
-            warehouse.migrate(con)
-        a = old.article
-        con.execute(
-            "INSERT INTO articles (article_id, source_id, raw_uri, language, language_prob, text, "
-            "word_count, content_hash, fetched_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                a.article_id,
-                a.source_id,
-                a.raw_uri,
-                a.language,
-                1.0,
-                a.text,
-                a.word_count,
-                a.content_hash,
-                NOW,
-                "r1",
-            ],
-        )
-        con.execute("INSERT INTO signatures VALUES (?, ?)", [a.article_id, old.signature])
-        con.executemany(
-            "INSERT INTO lsh_bands VALUES (?, ?)",
-            [(b, a.article_id) for b in _bands_before_004(old.signature)],
-        )
-        assert warehouse.migrate(con) == [v for v in versions if v >= 4]
-        keys = con.execute("SELECT band_hash FROM lsh_bands ORDER BY band_hash").fetchall()
-        assert [k for (k,) in keys] == sorted(band_hashes(old.signature))
-        assert con.execute("SELECT shingles FROM signatures").fetchall() == [(None,)]
-    edited_copy = make(TEXTS[1] + "\nAbonnez-vous à notre lettre d'information.", key="seeds/edited.txt")
-    truncated_copy = make(first_words(TEXTS[1], 0.55), key="seeds/teaser.txt")  # Jaccard 0.50
-    result = run(db_path, "r2", [edited_copy, truncated_copy])
-    # Found through the new keys by Jaccard; without a stored shingle count, no containment test.
-    assert (result.new, result.duplicate_kinds) == (1, {"near": 1})
-    with warehouse.connect(db_path, read_only=True) as con:
-        assert con.execute("SELECT duplicate_id, containment FROM duplicates").fetchall() == [
-            ("seeds/edited.txt", None)
-        ]
+def test_a_deleted_index_is_rebuilt_from_the_lake_with_the_same_keys(db_path: Path) -> None:
+    articles = [make(t, key=f"seeds/{i}.txt") for i, t in enumerate(TEXTS)]
+    run(db_path, "r1", articles + [make(TEXTS[0], key="seeds/copy.txt")])
+    built_by_load = index_keys(db_path)
+    assert len(built_by_load["lsh_bands"]) == len(TEXTS) * BANDS
+    assert len(built_by_load["duplicate_keys"]) == 1
+    db_path.with_name(f".{db_path.stem}.index.duckdb").unlink()
+    # Rebuilt in SQL from the stored signatures: the same band keys as tasks.dedup computes.
+    assert index_keys(db_path) == built_by_load
+    again = run(db_path, "r2", [make(edited(TEXTS[2]), key="seeds/edited.txt")])
+    assert again.duplicate_kinds == {"near": 1}
+
+
+def test_an_index_left_behind_the_lake_catches_up(db_path: Path, tmp_path: Path) -> None:
+    # A run killed after the lake's commit and before the index's leaves the index one run behind.
+    run(db_path, "r1", [make(TEXTS[0], key="seeds/a.txt")])
+    index = db_path.with_name(f".{db_path.stem}.index.duckdb")
+    shutil.copy(index, tmp_path / "behind.duckdb")
+    run(db_path, "r2", [make(TEXTS[1], key="seeds/b.txt")])
+    shutil.copy(tmp_path / "behind.duckdb", index)
+    after = counts(db_path)
+    third = run(db_path, "r3", [make(TEXTS[1], key="seeds/b.txt"), make(TEXTS[1], key="seeds/b-copy.txt")])
+    assert (third.new, third.unchanged, third.duplicate_kinds) == (0, 1, {"content": 1})
+    assert counts(db_path)["articles"] == after["articles"]

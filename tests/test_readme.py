@@ -30,7 +30,7 @@ def test_the_quick_start_queries_run_as_written(tmp_path: Path) -> None:
     shutil.copytree(SEEDS, tmp_path / "seeds")
     env = {
         **os.environ,
-        "NEWSFLOW_DB": str(tmp_path / "warehouse" / "newsflow.duckdb"),
+        "NEWSFLOW_DB": str(tmp_path / "warehouse" / "newsflow.sqlite"),
         "NEWSFLOW_SEEDS": str(tmp_path / "seeds"),
     }
     made = subprocess.run(

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
 import warehouse
@@ -121,33 +119,3 @@ def test_status_rows_list_subscriptions_and_sources_toml_not_one_offs(db_path: P
         ("feed", "https://a.example/rss", "A", "both"),
         ("sitemap", "https://t.example/s.xml", None, "sources.toml"),  # no run read it yet
     ]
-
-
-def test_migration_008_keeps_the_sources_of_an_older_warehouse(
-    db_path: Path, tmp_path: Path, monkeypatch
-) -> None:
-    older = tmp_path / "migrations-007"
-    older.mkdir()
-    for path in sorted(warehouse.MIGRATIONS.glob("00[0-7]_*.sql")):
-        shutil.copy(path, older / path.name)
-    monkeypatch.setattr(warehouse, "MIGRATIONS", older)
-    monkeypatch.setattr(warehouse, "VIEWS", tmp_path / "no-views")
-    with warehouse.connect(db_path) as con:
-        warehouse.migrate(con)
-        con.execute("INSERT INTO sources VALUES ('s1', 'feed', 'https://a.example/rss', ?, 'r1')", [NOW])
-        with pytest.raises(duckdb.ConstraintException):
-            con.execute(
-                "INSERT INTO sources VALUES ('s2', 'sitemap', 'https://a.example/s.xml', ?, 'r1')", [NOW]
-            )
-    monkeypatch.undo()
-    with warehouse.connect(db_path) as con:
-        assert warehouse.migrate(con)[0] == 8  # 008, then any later ones
-        con.execute("INSERT INTO sources VALUES ('s2', 'sitemap', 'https://a.example/s.xml', ?, 'r1')", [NOW])
-        assert con.execute("SELECT source_id, kind FROM sources ORDER BY 1").fetchall() == [
-            ("s1", "feed"),
-            ("s2", "sitemap"),
-        ]
-        with pytest.raises(duckdb.ConstraintException):  # the check is widened, not dropped
-            con.execute("INSERT INTO sources VALUES ('s3', 'podcast', 'https://a.example/p', ?, 'r1')", [NOW])
-        assert con.execute("SELECT count(*) FROM source_status").fetchone() == (2,)
-        assert warehouse.migrate(con) == []

@@ -18,8 +18,14 @@ RunStatus = Literal["running", "completed", "failed"]
 
 def known_keys(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
     """Return every document key stored as an article or a duplicate: what needs no refetch."""
-    rows = con.execute("SELECT raw_uri FROM articles UNION ALL SELECT duplicate_id FROM duplicates")
-    return frozenset(row[0] for row in rows.fetchall())
+    index = warehouse.index_cursor(con)
+    try:
+        rows = index.execute(
+            "SELECT raw_uri FROM article_keys UNION ALL SELECT duplicate_id FROM duplicate_keys"
+        )
+        return frozenset(row[0] for row in rows.fetchall())
+    finally:
+        index.close()
 
 
 def start_run(
@@ -32,8 +38,8 @@ def start_run(
     abandon_dead_runs(con, host, now)
     con.execute(
         "INSERT INTO runs (run_id, flow_run_id, started_at, status, pid, host) "
-        "VALUES (?, ?, ?, 'running', ?, ?) ON CONFLICT DO NOTHING",
-        [run_id, flow_run_id, now, os.getpid(), host],
+        "SELECT ?, ?, ?, 'running', ?, ? WHERE NOT EXISTS (SELECT 1 FROM runs WHERE run_id = ?)",
+        [run_id, flow_run_id, now, os.getpid(), host, run_id],
     )
     return known_keys(con)
 
@@ -69,11 +75,13 @@ def finish_run(
     status: RunStatus,
     now: datetime,
     counts: Mapping[str, Any],
+    snapshot: int | None = None,
 ) -> None:
-    """Record a run's end, its status and its counts (a RunSummary's, or the error)."""
+    """Record a run's end, its status, its counts (a RunSummary's, or the error) and the lake
+    snapshot that holds its rows."""
     con.execute(
         "UPDATE runs SET finished_at = ?, status = ?, documents = ?, new_articles = ?, "
-        "unchanged = ?, duplicates = ?, quarantined = ?, counts = ? WHERE run_id = ?",
+        "unchanged = ?, duplicates = ?, quarantined = ?, counts = ?, load_snapshot = ? WHERE run_id = ?",
         [
             now,
             status,
@@ -83,6 +91,7 @@ def finish_run(
             counts.get("duplicates"),
             counts.get("quarantined"),
             json.dumps(counts, default=str),
+            snapshot,
             run_id,
         ],
     )

@@ -1,12 +1,10 @@
-"""The warehouse's one writer: a private file, guarded by an OS lock, published atomically."""
+"""The warehouse's one writer: an OS lock, then a connection to the lake and the private index."""
 
 from __future__ import annotations
 
 import fcntl
 import os
-import shutil
 import socket
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -16,8 +14,8 @@ from typing import IO, Any
 
 import duckdb
 
-import warehouse
 from tasks.log import run_logger
+from warehouse.lake import Lake
 
 SLOT_WAIT_SECONDS = 1800.0  # a waiting run gives up after this; another run's load takes seconds to minutes
 _POLL_SECONDS = 0.2
@@ -25,43 +23,38 @@ _POLL_SECONDS = 0.2
 
 @dataclass(frozen=True, slots=True)
 class Warehouse:
-    """One warehouse: the published file users open, and the private file runs write."""
+    """One warehouse: the lake users read (catalog file db, Parquet beside it) and runs write."""
 
     db: Path
+    catalog: str | None = None  # a DuckLake catalog URL other than the SQLite file db (PostgreSQL)
 
     @property
-    def writer(self) -> Path:
-        return writer_path(self.db)
+    def lake(self) -> Lake:
+        return Lake.at(self.db, self.catalog)
+
+    def exists(self) -> bool:
+        """Return True once a run or a command created the warehouse."""
+        return self.catalog is not None or self.db.exists()
 
     def locked(self, timeout: float = SLOT_WAIT_SECONDS) -> AbstractContextManager[None]:
         """Return the writer lock, waited for up to timeout seconds."""
-        return warehouse_slot(self.writer, timeout)
+        return warehouse_slot(self.db.with_name(f".{self.db.stem}.lock"), timeout)
 
     def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-        """Return a connection to the writer file; hold the lock while it is open."""
-        return warehouse.connect(self.writer, read_only=read_only)
-
-    def publish(self) -> None:
-        """Publish the writer file to readers; the caller holds the lock."""
-        publish(self.writer, self.db)
-
-
-def writer_path(db: Path) -> Path:
-    """Return the private file runs write, next to the published warehouse file users open."""
-    return db.with_name(f".{db.stem}.writer{db.suffix or '.duckdb'}")
+        """Return a connection to the lake (and, writing, the index); hold the lock to write."""
+        return self.lake.connect(read_only=read_only)
 
 
 @contextmanager
-def warehouse_slot(writer: Path, timeout: float = SLOT_WAIT_SECONDS) -> Iterator[None]:
-    """Hold the lock that makes one process at a time the writer of this writer file, waiting
-    up to timeout seconds for it.
+def warehouse_slot(path: Path, timeout: float = SLOT_WAIT_SECONDS) -> Iterator[None]:
+    """Hold the lock file path that makes one process at a time the writer of a warehouse,
+    waiting up to timeout seconds for it.
 
     An OS lock (flock) on a file beside the warehouse: DuckDB refuses a second writing process
     instead of waiting, and the kernel frees the lock the moment its holder dies, however it
     dies. (A Prefect global concurrency limit did this job before: a run killed while holding
     its slot left the slot taken for good once the server restarted, as an ephemeral one does.)
     """
-    path = writer.with_suffix(".lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+", encoding="utf-8") as handle:
         _acquire(handle, timeout)
@@ -99,46 +92,6 @@ def _acquire(handle: IO[str], timeout: float) -> None:
 def _holder(handle: IO[str]) -> str:
     handle.seek(0)
     return f"held by {handle.read().strip() or 'an unknown process'}"
-
-
-def seed_writer(db: Path, writer: Path) -> bool:
-    """Copy a published warehouse into a missing writer file (a warehouse made before the writer
-    existed); return True when copied."""
-    if writer.exists() or not db.exists():
-        return False
-    writer.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", ".wal"):
-        source = Path(f"{db}{suffix}")
-        if source.exists():
-            shutil.copyfile(source, f"{writer}{suffix}")
-    return True
-
-
-def publish(writer: Path, db: Path) -> None:
-    """Replace the published file by a checkpointed copy of the writer file, atomically; the
-    caller holds the writer lock.
-
-    Readers that hold the old file keep reading their snapshot until they reopen the path.
-    """
-    with warehouse.connect(writer) as con:
-        con.execute("CHECKPOINT")
-    prefix, suffix = f".{db.stem}.", f".publish{db.suffix}"
-    # Copies left by a run killed while publishing; the caller holds the writer lock.
-    for leftover in db.parent.glob(f"{prefix}*{suffix}"):
-        leftover.unlink(missing_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=db.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, writer.open("rb") as src:
-            shutil.copyfileobj(src, out, 1 << 20)
-            out.flush()
-            os.fsync(out.fileno())
-        shutil.copymode(writer, tmp)  # mkstemp's 0600 would lock other users out
-        # A WAL left by a user's read-write session belongs to the old file: never replay it on the new.
-        Path(f"{db}.wal").unlink(missing_ok=True)
-        os.replace(tmp, db)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def transient(task: Any, task_run: Any, state: Any) -> bool:

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from tasks.fetch.http import Response
 from tasks.records import Source
+from warehouse import merge
 
 COLUMNS = (
     "feed_uri",
@@ -115,15 +116,8 @@ def write_feed_health(con: duckdb.DuckDBPyConnection, rows: Iterable[FeedHealth]
     ts = pa.timestamp("us", tz="UTC")
     types = {c: ts for c in COLUMNS if c.endswith("_at")} | {"consecutive_failures": pa.int32()}
     table = pa.table({c: pa.array([getattr(r, c) for r in rows], types.get(c, pa.string())) for c in COLUMNS})
-    updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
-    con.register("incoming_feed_health", table)
-    try:
-        con.execute(
-            f"INSERT INTO feed_health ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} "
-            f"FROM incoming_feed_health ON CONFLICT (feed_uri) DO UPDATE SET {updates}"
-        )
-    finally:
-        con.unregister("incoming_feed_health")
+    updates = ", ".join(f"{c} = incoming.{c}" for c in COLUMNS[1:])
+    merge(con, "feed_health", table, keys=("feed_uri",), update=updates)
 
 
 def _utc(value: object) -> object:

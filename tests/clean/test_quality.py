@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 
+import warehouse
 from flows.ingest import ingest
 from tasks.clean import clean_document
 from tasks.clean.html import extract_html
@@ -106,7 +106,7 @@ def test_a_run_stores_the_article_and_quarantines_the_rest(
 
     assert summary.new == 1
     assert summary.quarantine_reasons == {"clean:low_quality": len(BAD_PAGES)}
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with warehouse.connect(db_path, read_only=True) as con:
         stored = con.sql("SELECT url FROM articles").fetchall()
         set_aside = con.sql("SELECT uri FROM quarantine WHERE reason = 'low_quality'").fetchall()
     assert stored == [(httpserver.url_for("/article"),)]
@@ -114,6 +114,6 @@ def test_a_run_stores_the_article_and_quarantines_the_rest(
 
     again = accounted(ingest(**params))
     assert again.new == 0
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with warehouse.connect(db_path, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM quarantine").fetchone() == (len(BAD_PAGES),)
         assert con.execute("SELECT count(*) FROM articles").fetchone() == (1,)

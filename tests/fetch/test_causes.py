@@ -368,7 +368,7 @@ def _prepare(docs: list[RawDocument]) -> list[Prepared]:
 def _stored(prepared: Prepared) -> list[tuple[Any, ...]]:
     con = duckdb.connect(":memory:")
     warehouse.migrate(con)
-    write_articles(con, [prepared])
+    write_articles(con, warehouse.index_cursor(con), [prepared])
     columns = "encoding, encoding_source, replaced_chars"
     return con.execute(
         f"SELECT {columns} FROM articles UNION ALL SELECT {columns} FROM raw_documents"

@@ -1,6 +1,6 @@
 """A `newsflow run` killed with SIGKILL at any point, or failing on a full disk, leaves the
 warehouse consistent, and the next run completes the work once: real processes, a real Prefect
-server, a real DuckDB file, a real full disk."""
+server, a real DuckLake warehouse, a real full disk."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ import pytest
 import warehouse
 from tests.conftest import FIXTURES, ROOT, SEEDS, runs_accounted
 from tests.prefect_server import PrefectServer, Process, wait_for
-from warehouse.writer import writer_path
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -28,7 +27,7 @@ NEW = FIXTURES / "plaintext"
 
 def newsflow(server: PrefectServer, tmp_path: Path, *crash: str, seeds: Path = SEEDS) -> list[str]:
     """Return the argv of `newsflow run` on the seeds into tmp_path, behind a fault if given."""
-    args = ["run", "--db", str(tmp_path / "warehouse" / "newsflow.duckdb"), "--seeds", str(seeds)]
+    args = ["run", "--db", str(tmp_path / "warehouse" / "newsflow.sqlite"), "--seeds", str(seeds)]
     if crash:
         return [sys.executable, "-m", "tests.crashpoint", *crash, *args]
     return [str(Path(sys.executable).parent / "newsflow"), *args]
@@ -74,8 +73,8 @@ POINTS = {
     "tasks.stream:stage_batch+": "nothing",
     # inside the load transaction: articles inserted, quarantine and commit still to come
     "tasks.load:write_quarantine": "nothing",
-    # after the load committed and the run was closed, before the copy users read is published
-    "warehouse.writer:publish": "loaded, unpublished",
+    # after the lake committed the run's rows, before the writer's index took in their keys
+    "tasks.load:absorb": "loaded, index behind",
 }
 
 
@@ -83,18 +82,16 @@ POINTS = {
 def test_a_run_killed_anywhere_is_completed_once_by_the_next(
     point: str, server: PrefectServer, tmp_path: Path
 ) -> None:
-    db = tmp_path / "warehouse" / "newsflow.duckdb"
-    writer = writer_path(db)
+    db = tmp_path / "warehouse" / "newsflow.sqlite"
 
     kill_at(server, tmp_path, point)
 
-    # Consistent as the kill left it: the writer file opens, and holds all of the run or none.
-    after_kill = stored(writer)
+    # Consistent as the kill left it: the lake opens, and holds all of the run or none.
+    after_kill = stored(db)
     if POINTS[point] == "nothing":
         assert after_kill["articles"] == [] and after_kill["signatures"] == [(0,)]
-        assert not db.exists()  # nothing was ever published
     else:
-        assert after_kill["articles"] == SEED_KEYS and not db.exists()
+        assert after_kill["articles"] == SEED_KEYS
 
     rerun(server, tmp_path)
 
@@ -103,18 +100,14 @@ def test_a_run_killed_anywhere_is_completed_once_by_the_next(
     assert published["signatures"] == [(len(SEED_KEYS),)]
     assert published["duplicates"] == [(0,)]
     statuses = [status for status, _ in published["runs"]]
-    if POINTS[point] == "nothing":
-        # the killed run is closed as failed by the next one, which finds its process gone
-        assert statuses == ["failed", "completed"]
-        assert json.loads(published["runs"][0][1])["error"].startswith("abandoned: its process")
-        assert json.loads(published["runs"][1][1])["new"] == len(SEED_KEYS)
-    else:
-        assert statuses == ["completed", "completed"]
-        assert json.loads(published["runs"][1][1])["new"] == 0
+    # the killed run is closed as failed by the next one, which finds its process gone
+    assert statuses == ["failed", "completed"]
+    assert json.loads(published["runs"][0][1])["error"].startswith("abandoned: its process")
+    # the next run stores what the killed one did not, and knows what it did (the index caught up)
+    assert json.loads(published["runs"][1][1])["new"] == (len(SEED_KEYS) if POINTS[point] == "nothing" else 0)
     runs_accounted(db)
     staging = db.parent / f".{db.stem}.staging"
     assert not any(staging.iterdir())  # the killed run's staged batches are gone
-    assert not list(db.parent.glob("*.publish*"))
 
 
 @pytest.fixture
@@ -145,7 +138,7 @@ def test_a_full_disk_during_the_load_fails_clearly_and_loses_nothing(
     for path in SEEDS.glob("*.txt"):
         shutil.copy(path, seeds / path.name)
     rerun(server, tmp_path, seeds)
-    db = folder / "newsflow.duckdb"
+    db = folder / "newsflow.sqlite"
     before = stored(db)
     for path in NEW.glob("*.txt"):  # 16 articles unlike the seeds
         shutil.copy(path, seeds / path.name)
@@ -163,8 +156,9 @@ def test_a_full_disk_during_the_load_fails_clearly_and_loses_nothing(
     reason = "No space left on device" if fault == "fill" else "File too large"
     message = " ".join(failed.stderr.split())  # one line on stderr, whatever the terminal width
     assert "run failed: the disk is full." in message and reason in message
-    assert stored(db) == before  # what users read is untouched
-    assert stored(writer_path(db))["articles"] == before["articles"]  # the load was rolled back
+    after_failure = stored(db)
+    assert after_failure["articles"] == before["articles"]  # the load was rolled back
+    assert after_failure["runs"][:-1] == before["runs"]  # and only the failed run was recorded
 
     (folder / "filler").unlink(missing_ok=True)
     rerun(server, tmp_path, seeds)

@@ -130,8 +130,8 @@ def client(server: PrefectServer) -> Iterator[Any]:
 HOLD_SLOT = """
 import sys
 from pathlib import Path
-from warehouse.writer import warehouse_slot, writer_path
-with warehouse_slot(writer_path(Path(sys.argv[1]))):
+from warehouse.writer import Warehouse
+with Warehouse(Path(sys.argv[1])).locked():
     print("held", flush=True)
     sys.stdin.readline()
 """
@@ -161,7 +161,7 @@ def completed_runs(
 def service_dirs(base: Path) -> tuple[Path, Path, dict[str, str]]:
     seeds = base / "seeds"
     shutil.copytree(SEEDS, seeds, ignore=shutil.ignore_patterns("sources.toml"))
-    db = base / "warehouse" / "newsflow.duckdb"
+    db = base / "warehouse" / "newsflow.sqlite"
     return seeds, db, {"NEWSFLOW_SEEDS": str(seeds), "NEWSFLOW_DB": str(db)}
 
 

@@ -1,4 +1,4 @@
-"""The warehouse's writer: runs publish a copy that users may hold open, one writer at a time."""
+"""The warehouse's writer: readers never block a run and see whole runs; one writer at a time."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 import warehouse
 from tests.conftest import FIXTURES, ROOT, accounted
-from warehouse.writer import publish, seed_writer, warehouse_slot, writer_path
+from warehouse.writer import warehouse_slot
 
 NEW = FIXTURES / "plaintext"  # real articles unlike the seeds: each one is new to the warehouse
 
@@ -22,14 +22,25 @@ def articles(db: Path) -> list[str]:
 
 
 READER = """
-import sys, duckdb
-con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "ro")
+import sys
+from pathlib import Path
+import warehouse
+from warehouse.lake import Lake
+if sys.argv[2] == "ro":
+    con = warehouse.connect(sys.argv[1], read_only=True)
+else:  # a user's session attached for writing, as the DuckDB CLI would without READ_ONLY
+    import duckdb
+    from warehouse import extensions
+    con = duckdb.connect()
+    extensions.load(con, "ducklake", "sqlite_scanner")
+    con.execute(Lake.at(Path(sys.argv[1])).attach_sql("news", read_only=False))
+    con.execute("USE news")
 count = lambda c: c.execute("SELECT count(*) FROM articles").fetchone()[0]
 print(count(con), flush=True)
 sys.stdin.readline()
 print(count(con), flush=True)
 con.close()
-print(count(duckdb.connect(sys.argv[1], read_only=True)), flush=True)
+print(count(warehouse.connect(sys.argv[1], read_only=True)), flush=True)
 """
 
 
@@ -46,29 +57,57 @@ def test_a_user_holding_the_warehouse_open_never_fails_a_run(seed_dir: Path, db_
             text=True,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            cwd=ROOT,
         )
         try:
             assert reader.stdout is not None
-            assert reader.stdout.readline().strip() == str(before)  # the file is open now
+            assert reader.stdout.readline().strip() == str(before)  # the lake is open now
             shutil.copy(NEW / new, seed_dir / new)
             assert accounted(ingest(db=str(db_path), seeds=str(seed_dir))).new == 1, mode
             out, _ = reader.communicate("\n", timeout=60)
         finally:
             reader.kill()
-        # the session's snapshot stays whole until it reopens the file, then it sees the run's work
-        assert out.split() == [str(before), str(before + 1)], mode
+        # an open session sees the run's work at its next query, without reopening
+        assert out.split() == [str(before + 1), str(before + 1)], mode
     assert len(articles(db_path)) == 7
 
 
-def test_a_warehouse_from_before_the_writer_file_is_kept(db_path: Path) -> None:
-    with warehouse.connect(db_path) as con:  # as an older newsflow left it: no writer file
-        warehouse.migrate(con)
-        con.execute("INSERT INTO runs (run_id, started_at, status) VALUES ('old', now(), 'completed')")
-    writer = writer_path(db_path)
-    assert seed_writer(db_path, writer) and not seed_writer(db_path, writer)  # once, never over it
-    publish(writer, db_path)
-    with warehouse.connect(db_path, read_only=True) as con:
-        assert con.execute("SELECT run_id FROM runs").fetchall() == [("old",)]
+LOOPING_READER = """
+import sys, time
+import warehouse
+con = warehouse.connect(sys.argv[1], read_only=True)
+seen = set()
+print("ready", flush=True)
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    seen.add(con.execute("SELECT count(*) FROM articles").fetchone()[0])
+    if int(sys.argv[2]) in seen:
+        break
+print(" ".join(str(n) for n in sorted(seen)), flush=True)
+"""
+
+
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_reader_querying_during_a_run_sees_all_of_it_or_none(
+    seed_dir: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.ingest import ingest
+
+    accounted(ingest(db=str(db_path), seeds=str(seed_dir)))
+    for name in ("en_blog_python_org.txt", "es_diaadia_com_pa_ulpiano.txt"):
+        shutil.copy(NEW / name, seed_dir / name)
+    monkeypatch.setenv("NEWSFLOW_BATCH_SIZE", "1")  # staged batch by batch, one lake transaction
+    reader = subprocess.Popen(
+        [sys.executable, "-c", LOOPING_READER, str(db_path), "7"], text=True, stdout=subprocess.PIPE, cwd=ROOT
+    )
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
+        assert accounted(ingest(db=str(db_path), seeds=str(seed_dir))).new == 2
+        out, _ = reader.communicate(timeout=150)
+    finally:
+        reader.kill()
+    assert out.split() == ["5", "7"]  # never 6: half a run
 
 
 HOLD_LOCK = """
@@ -82,7 +121,7 @@ with warehouse_slot(Path(sys.argv[1])):
 
 
 def test_the_writer_lock_waits_names_its_holder_and_dies_with_it(tmp_path: Path) -> None:
-    writer = writer_path(tmp_path / "newsflow.duckdb")
+    writer = tmp_path / ".newsflow.lock"
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK, str(writer)], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
@@ -99,20 +138,3 @@ def test_the_writer_lock_waits_names_its_holder_and_dies_with_it(tmp_path: Path)
             pass
     finally:
         holder.kill()
-
-
-def test_publish_removes_copies_left_by_a_run_killed_while_publishing(db_path: Path) -> None:
-    writer = writer_path(db_path)
-    with warehouse.connect(writer) as con:
-        warehouse.migrate(con)
-    leftover = db_path.with_name(f".{db_path.stem}.k1ll3d.publish{db_path.suffix}")
-    leftover.write_bytes(b"half a copy")
-    unrelated = db_path.with_name("notes.publish.txt")
-    unrelated.write_text("mine")
-
-    publish(writer, db_path)
-
-    assert not leftover.exists() and unrelated.exists()
-    assert sorted(p.name for p in db_path.parent.iterdir() if "publish" in p.name) == ["notes.publish.txt"]
-    with warehouse.connect(db_path, read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM runs").fetchone() == (0,)
