@@ -48,10 +48,11 @@ serve: $(STAMP)  ## serve daily-ingest and ingest-on-event from one process (no 
 watch: $(STAMP)  ## emit newsflow.source.updated for files dropped into seeds/
 	$(BIN)/newsflow watch
 
-deploy: $(STAMP)  ## the work-pool way: the pool, then the deployments in prefect.yaml
+deploy: $(STAMP)  ## the work-pool way: the pool, the deployments in prefect.yaml, automations/*.yaml
 	$(BIN)/prefect work-pool inspect newsflow >/dev/null 2>&1 || \
 		$(BIN)/prefect work-pool create newsflow --type process
 	$(BIN)/prefect --no-prompt deploy --all
+	$(BIN)/python -m flows.automations
 
 worker: $(STAMP)  ## run the deployments' flow runs; keep it in the foreground or under systemd
 	exec $(BIN)/prefect worker start --pool newsflow

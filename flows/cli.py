@@ -311,27 +311,42 @@ def serve() -> None:
 def watch(
     folder: Path | None = typer.Argument(None, help="Folder to watch [default: the seeds folder]."),
     quiet_ms: int = typer.Option(1000, "--quiet-ms", help="A file must be unchanged this long, ms."),
+    window: float | None = typer.Option(
+        None,
+        "--window",
+        help="Files settled within this many seconds go as one event [env NEWSFLOW_WATCH_WINDOW; default 3].",
+    ),
 ) -> None:
-    """Emit newsflow.source.updated for each article file added to or changed in a folder."""
+    """Emit newsflow.source.updated for the article files added to or changed in a folder, those
+    settled within a few seconds as one event; events wait on disk while the server is down."""
     from tasks.settings import prefect_defaults
 
     prefect_defaults()
     _require_server()
-    target = folder or load_settings().seeds
+    settings = load_settings()
+    target = folder or settings.seeds
     if target is None or not target.is_dir():
         raise fail(f"no folder at {target}", 2)
-    from prefect.events.worker import EventsWorker
-
-    from flows.events import emit_source_updated
+    from flows.events import Outbox, sources_updated
     from flows.watch import watch_folder
 
     logging.getLogger("newsflow.watch").setLevel(logging.INFO)  # Prefect's handlers print it
+    outbox = Outbox(settings.db.parent / ".newsflow.outbox")
+    outbox.flush()  # what an earlier watcher could not send
+    seconds = settings.watch_window if window is None else window
     try:
-        watch_folder(target, emit_source_updated, quiet_ms=quiet_ms)
+        watch_folder(
+            target,
+            lambda files: outbox.put(sources_updated(files)),
+            quiet_ms=quiet_ms,
+            window_ms=int(seconds * 1000),
+            idle=outbox.flush,
+        )
     except KeyboardInterrupt:
         pass
     finally:
-        EventsWorker.drain_all()
+        if outbox.flush():
+            errors.print(f"newsflow: events not sent yet are kept in {outbox.folder}", markup=False)
 
 
 app.add_typer(sources_app, name="sources")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, runtime
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -18,7 +19,7 @@ from tasks.fetch.polite import fetch_session
 from tasks.load import SetAside, load
 from tasks.prepare import task_runner, worker_pool
 from tasks.records import Run
-from tasks.report import RunSummary, article_rows, summary_markdown
+from tasks.report import RunReport, RunSummary, article_rows, run_name, summary_markdown
 from tasks.run import close_run, open_run, record_failure
 from tasks.settings import Settings
 from tasks.sources import choose_sources, configured_sources
@@ -37,8 +38,18 @@ def _mark_failed(flow: Any, flow_run: Any, state: Any) -> None:
     record_failure(Warehouse(settings.db, settings.catalog), str(flow_run.id), reason)
 
 
+def _run_name() -> str:
+    """Name the flow run for what it reads and when it was due, in the schedule's timezone."""
+    params = runtime.flow_run.parameters
+    named = [*(params.get("sources") or []), *([params["source"]] if params.get("source") else [])]
+    given = len(params.get("feeds") or []) + len(params.get("urls") or [])
+    due = runtime.flow_run.scheduled_start_time.astimezone(ZoneInfo(Settings().schedule_timezone))
+    return run_name(named, runtime.deployment.name, given, due)
+
+
 @flow(
     name="newsflow-ingest",
+    flow_run_name=_run_name,
     timeout_seconds=6 * 3600,
     on_failure=[_mark_failed],
     on_crashed=[_mark_failed],
@@ -51,14 +62,17 @@ def ingest(
     urls: list[str] | None = None,
     source: str | None = None,
     force: bool = False,
+    sources: list[str] | None = None,
 ) -> RunSummary:
-    """Ingest every configured source (sources.toml and subscriptions) once, or only `source` (a
-    file, file:// URI or URL); `force` fetches feeds and sitemaps now; return the run's summary."""
+    """Ingest every configured source (sources.toml and subscriptions) once, or only `source` and
+    `sources` (files, file:// URIs or URLs); `force` fetches feeds and sitemaps now; return the
+    run's summary."""
     settings = Settings().with_overrides(db=db, seeds=seeds, config=config, force=force or None)
     run = Run(str(runtime.flow_run.id or uuid.uuid4()), datetime.now(UTC))
     store = Warehouse(settings.db, settings.catalog)
     configured = configured_sources(settings.sources_file(), stored_subscriptions(store))
-    plan, one_file = choose_sources(settings.seeds, configured, feeds or [], urls or [], source)
+    named = [*(sources or []), *([source] if source else [])]
+    plan, only = choose_sources(settings.seeds, configured, feeds or [], urls or [], named)
     opened = open_run(store, run, plan.all())
 
     with (
@@ -67,7 +81,7 @@ def ingest(
         worker_pool(settings.local_workers()) as pool,
         task_runner(settings.dask_address) as runner,
     ):
-        files = list_seeds(plan.seeds, one_file) if plan.seeds else []
+        files = list_seeds(plan.seeds, only) if plan.seeds else []
         changed = check_seeds(as_is(files), as_is(opened), folder, settings.max_bytes)
         listing = list_web(as_is(fetcher), plan, as_is(opened), run.now) if plan.web() else Listing()
         listing = changed.counted(listing)
@@ -82,10 +96,12 @@ def ingest(
     if summary.unaccounted:
         get_run_logger().error("%d items reached no recorded outcome: %s", summary.unaccounted, summary)
     close_run(store, run, summary, result.snapshot, settings.upkeep())
+    seconds = (datetime.now(UTC) - run.now).total_seconds()
+    report = RunReport(run.run_id, runtime.flow_run.name or run.run_id, plan, only, seconds, settings.db)
     create_markdown_artifact(
-        summary_markdown(summary, run.run_id),
+        summary_markdown(summary, report),
         key="newsflow-run-summary",
-        description="Counts per stage, languages, duplicates, quarantine",
+        description="Sources, duration, counts, feeds by state, the quarantine and duplicates queries",
     )
     create_table_artifact(
         article_rows(result.first_new),

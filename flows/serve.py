@@ -13,6 +13,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.events import DeploymentEventTrigger
 from prefect.schedules import Cron
 
+from flows.automations import install_automations
 from flows.ingest import ingest
 from tasks.settings import PROJECT_ROOT, Settings
 
@@ -57,5 +58,6 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
 
 
 def serve_deployments(settings: Settings) -> None:
-    """Register the deployments and run their flow runs."""
+    """Create or update the shipped automations, register the deployments and run their flow runs."""
+    install_automations()
     serve(*deployments(settings))

@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
 
 from tasks.records import Article
+from tasks.sources import is_url
 
 if TYPE_CHECKING:
     from tasks.fetch.listing import Listing
     from tasks.load import LoadResult
+    from tasks.sources import SourcePlan
     from tasks.stream import Streamed
 
 ARTIFACT_ROWS = 50
@@ -91,10 +96,79 @@ def _by_count(counts: Mapping[str, int]) -> dict[str, int]:
     return dict(Counter(counts).most_common())
 
 
-def summary_markdown(summary: RunSummary, run_id: str) -> str:
+def _short(source: str) -> str:
+    """Return a source as a run name shows it: a file's name, a URL without its scheme."""
+    parsed = urlparse(source)
+    if parsed.scheme in ("http", "https"):
+        text = f"{parsed.netloc}{parsed.path}".rstrip("/")
+        return text if len(text) <= 48 else text[:47] + "…"
+    return Path(unquote(parsed.path) if parsed.scheme == "file" else source).name
+
+
+def run_name(named: Sequence[str], deployment: str | None, given: int, when: datetime) -> str:
+    """Return a flow run's name: what it read (the sources named, else its deployment, else every
+    configured source, plus `given` one-off feeds and pages) and when it was due."""
+    if named:
+        shown = [_short(s) for s in dict.fromkeys(named)]
+        kind = "url" if all(is_url(s) for s in named) else "file"
+        what = f"{kind}{'s' if len(shown) > 1 else ''} " + ", ".join(shown[:2])
+        what += f" +{len(shown) - 2}" if len(shown) > 2 else ""
+    elif deployment:
+        what = deployment.removesuffix("-ingest")
+    else:
+        what = "all sources" + (f" +{given} given" if given else "")
+    return f"{what} {when:%Y-%m-%d %H:%M}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _sources_line(plan: SourcePlan, files: Sequence[Path]) -> str:
+    parts = []
+    if plan.seeds is not None:
+        chosen = f" (only {', '.join(f'`{f.name}`' for f in files)})" if files else ""
+        parts.append(f"seeds folder `{plan.seeds.uri}`{chosen}")
+    for kind, sources in (("feed", plan.feeds), ("sitemap", plan.sitemaps), ("page", plan.pages)):
+        if len(sources) == 1:
+            parts.append(f"{kind} `{sources[0].uri}`")
+        elif sources:
+            parts.append(_plural(len(sources), kind))
+    return "; ".join(parts) or "none"
+
+
+def _queries(run_id: str, db: Path) -> list[str]:
+    """Return the commands that list the run's quarantined items and duplicates."""
+    return [
+        "```sh",
+        f"newsflow query --db '{db}' \\",
+        f"  \"SELECT stage, reason, uri, detail FROM quarantine WHERE last_run_id = '{run_id}'\"",
+        f"newsflow query --db '{db}' \\",
+        '  "SELECT kind, similarity, duplicate_id, original_title FROM duplicate_pairs '
+        f"WHERE run_id = '{run_id}'\"",
+        "```",
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """What the markdown says about a run besides its counts: its name, sources, length, warehouse."""
+
+    run_id: str
+    name: str
+    plan: SourcePlan
+    files: Sequence[Path]  # the seed files a run was limited to, or none
+    seconds: float
+    db: Path
+
+
+def summary_markdown(summary: RunSummary, report: RunReport) -> str:
     """Return the run summary as a markdown document for the Prefect UI."""
     lines = [
-        f"# newsflow run `{run_id}`",
+        f"# newsflow run {report.name}",
+        "",
+        f"**Sources**: {_sources_line(report.plan, report.files)}  ",
+        f"**Took** {report.seconds:.1f} s; run `{report.run_id}`, warehouse `{report.db}`",
         "",
         "| found | new | duplicates | unchanged | quarantined | deferred |",
         "|---:|---:|---:|---:|---:|---:|",
@@ -114,13 +188,18 @@ def summary_markdown(summary: RunSummary, run_id: str) -> str:
         lines += [f"- `{name}`: {count}" for name, count in counts.items()] or ["- none"]
     lines += ["", "## Feeds and sitemaps", ""]
     if summary.feeds:
-        lines += ["| state | name | URI |", "|---|---|---|"]
+        states = Counter(summary.feeds.values())
+        lines.append(
+            ", ".join(f"{states[s]} {STATE_WORDS[s].split(' (')[0]}" for s in STATE_ORDER if states[s])
+        )
+        lines += ["", "| state | name | URI |", "|---|---|---|"]
         for uri, state in sorted(summary.feeds.items(), key=lambda kv: (STATE_ORDER.index(kv[1]), kv[0])):
             lines.append(
                 f"| {STATE_WORDS[state]} | {summary.feed_names.get(uri, '').replace('|', '/')} | `{uri}` |"
             )
     else:
         lines.append("- none read")
+    lines += ["", "## This run's quarantine and duplicates", "", *_queries(report.run_id, report.db)]
     return "\n".join(lines) + "\n"
 
 

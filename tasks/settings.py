@@ -139,6 +139,11 @@ class Settings(BaseSettings):
     schedule_timezone: str = Field(
         "UTC", description="IANA timezone the daily-ingest cron schedule is read in, e.g. Europe/Paris."
     )
+    watch_window: float = Field(
+        3.0,
+        description="Seconds newsflow watch gathers settled files for before sending them as one "
+        "newsflow.source.updated event (one run).",
+    )
     quarantine_spike: float = Field(
         0.2,
         description="Share of a run's documents quarantined (at least 3) from which its "

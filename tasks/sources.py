@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -91,20 +92,27 @@ def source_path(source: str, seeds: Path | None) -> Path:
     return path.parent.resolve() / path.name  # the file itself unresolved: a link is checked later
 
 
-def plan_one(source: str, seeds: Path | None, configured: Sequence[Source]) -> tuple[SourcePlan, Path | None]:
-    """Return the plan for one source and, when it is a file, the file.
+def plan_named(
+    named: Sequence[str], seeds: Path | None, configured: Sequence[Source]
+) -> tuple[SourcePlan, list[Path]]:
+    """Return the plan for the sources named and the files among them.
 
-    A configured URL is read as configured (a feed, a sitemap), any other URL as a page. A file inside the
-    seeds folder belongs to it (same source and keys as a full run); any other file belongs to
-    its own folder.
+    A configured URL is read as configured (a feed, a sitemap), any other URL as a page. Files
+    inside the seeds folder belong to it (same source and keys as a full run); other files belong
+    to their folder (several: the folder holding them all).
     """
-    if is_url(source):
-        known = next((s for s in configured if s.uri == source), Source("page", source))
-        return plan_sources(None, [known], [], []), None
-    path = source_path(source, seeds)
+    urls = list(dict.fromkeys(s for s in named if is_url(s)))
+    known = {s.uri: s for s in configured}
+    plan = plan_sources(None, [known.get(u, Source("page", u)) for u in urls], [], [])
+    paths = list(dict.fromkeys(source_path(s, seeds) for s in named if not is_url(s)))
+    if not paths:
+        return plan, []
     root = seeds.resolve() if seeds is not None else None
-    folder = root if root is not None and path.is_relative_to(root) else path.parent
-    return SourcePlan(Source("seeds", str(folder)), [], []), path
+    if root is not None and all(p.is_relative_to(root) for p in paths):
+        folder = root
+    else:
+        folder = Path(os.path.commonpath([p.parent for p in paths]))
+    return SourcePlan(Source("seeds", str(folder)), plan.feeds, plan.pages, plan.sitemaps), paths
 
 
 def choose_sources(
@@ -112,9 +120,10 @@ def choose_sources(
     configured: Sequence[Source],
     feeds: list[str],
     pages: list[str],
-    source: str | None,
-) -> tuple[SourcePlan, Path | None]:
-    """Return the run's sources, and its one file: the source named, else every configured one."""
-    if source:
-        return plan_one(source, seeds, configured)
-    return plan_sources(seeds, configured, feeds, pages), None
+    named: Sequence[str],
+) -> tuple[SourcePlan, list[Path]]:
+    """Return the run's sources, and the files it is limited to: the sources named, else every
+    configured one (and no file list)."""
+    if named:
+        return plan_named(named, seeds, configured)
+    return plan_sources(seeds, configured, feeds, pages), []

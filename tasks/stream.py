@@ -25,6 +25,7 @@ from tasks.fetch.polite import Fetcher
 from tasks.log import run_logger
 from tasks.pool import DocumentPool
 from tasks.prepare import Batch, PrepareConfig, prepare_batch, prepare_remote, repeated_in_seeds, settle
+from tasks.progress import progress_artifact
 from tasks.records import Deferred, FileJob, Prepared, Quarantined, RawDocument
 from tasks.staging import stage_batch
 
@@ -46,9 +47,12 @@ class Streamed:
     deferred: list[Deferred] = field(default_factory=list)  # fetch faults that may pass later
     dropped: list[Quarantined] = field(default_factory=list)
     peak_in_flight: int = 0  # most jobs at once between their fetch's start and their outcome
+    settled: int = 0  # jobs that reached their outcome, in order (the progress artifact's count)
+    staged: int = 0  # articles staged
 
     def add(self, outcome: Prepared | Quarantined | Deferred, fetched: bool) -> Prepared | None:
         """Count one job's outcome in order; return it when it is an article to stage."""
+        self.settled += 1
         if isinstance(outcome, Deferred):
             self.deferred.append(outcome)
         elif isinstance(outcome, Quarantined):
@@ -142,16 +146,21 @@ def _fetch_all(
 
 
 def run_stream(
-    jobs: Sequence[Job], engine: Engine, config: PrepareConfig, stage: Callable[[list[Prepared]], None]
+    jobs: Sequence[Job],
+    engine: Engine,
+    config: PrepareConfig,
+    stage: Callable[[list[Prepared]], None],
+    streamed: Streamed | None = None,
 ) -> Streamed:
     """Fetch the jobs, prepare each document on the pool as it arrives, and hand the articles
-    to stage in batches, in job order; at most engine.batch_size jobs are in flight."""
+    to stage in batches, in job order; at most engine.batch_size jobs are in flight. Counts go
+    to `streamed` as they happen (a new one if none is given), which is returned."""
     assert engine.pool is not None, "the stream prepares on the run's worker pool"
     repeated = engine.repeated(jobs)
     window = _Window(engine.batch_size)
     arrivals: queue.Queue[Arrival] = queue.Queue()
     halt = _fetch_all(jobs, engine.fetcher, config, window, arrivals)
-    streamed = Streamed()
+    streamed = streamed if streamed is not None else Streamed()
     ready: dict[int, tuple[Prepared | Quarantined | Deferred, bool]] = {}
     waiting: deque[tuple[int, RawDocument]] = deque()  # fetched, for the next idle worker
     started: dict[int, RawDocument] = {}
@@ -191,9 +200,11 @@ def run_stream(
                         articles.append(article)
                     if len(articles) >= window.size:
                         stage(articles)
+                        streamed.staged += len(articles)
                         articles = []
         if articles:
             stage(articles)
+            streamed.staged += len(articles)
     finally:
         halt()
     streamed.peak_in_flight = window.peak
@@ -212,8 +223,11 @@ def _arrived(arrivals: queue.Queue[Arrival], *, block: bool) -> list[Arrival]:
 
 
 @task(name="stream", cache_policy=NO_CACHE)
-def stream_jobs(jobs: list[Job], engine: Engine, config: PrepareConfig, folder: Path) -> Streamed:
-    """Fetch, prepare and stage the run's jobs as one stream, logging each staged batch."""
+def stream_jobs(
+    jobs: list[Job], engine: Engine, config: PrepareConfig, folder: Path, streamed: Streamed
+) -> Streamed:
+    """Fetch, prepare and stage the run's jobs as one stream into `streamed`, logging each staged
+    batch."""
     logger = run_logger()
     staged: list[int] = []
 
@@ -223,7 +237,7 @@ def stream_jobs(jobs: list[Job], engine: Engine, config: PrepareConfig, folder: 
         logger.info("batch %d staged: %d articles, %d so far", len(staged), len(articles), sum(staged))
         gc.collect()  # Prefect's task states hold results in cycles only the collector frees
 
-    streamed = run_stream(jobs, engine, config, stage)
+    run_stream(jobs, engine, config, stage, streamed)
     logger.info(
         "%d jobs: %d documents prepared on %d workers (%g s limit each), %d articles staged, "
         "%d set aside, %d left for the next run; at most %d jobs in flight",
@@ -243,12 +257,16 @@ def stream_to_staging(jobs: Sequence[Job], engine: Engine, config: PrepareConfig
     """Fetch, prepare and stage the jobs, hosts taking turns: as one stream on the run's worker
     pool, or in batches, one prepare task each, where there is none (Dask, or no workers)."""
     ordered = in_host_turns(jobs)
-    if engine.pool is not None:
-        return stream_jobs(as_is(ordered), as_is(engine), config, folder)
-    return _in_batches(ordered, engine, config, folder)
+    streamed = Streamed()  # counted as the stream goes: the progress artifact reads it
+    with progress_artifact(streamed, len(ordered)):
+        if engine.pool is not None:
+            return stream_jobs(as_is(ordered), as_is(engine), config, folder, as_is(streamed))
+        return _in_batches(ordered, engine, config, folder, streamed)
 
 
-def _in_batches(jobs: Sequence[Job], engine: Engine, config: PrepareConfig, folder: Path) -> Streamed:
+def _in_batches(
+    jobs: Sequence[Job], engine: Engine, config: PrepareConfig, folder: Path, streamed: Streamed
+) -> Streamed:
     """Fetch the jobs chunk by chunk, the next chunk while one is prepared, and stage each
     prepared batch in folder."""
     todo = chunks(jobs, engine.batch_size)
@@ -258,7 +276,6 @@ def _in_batches(jobs: Sequence[Job], engine: Engine, config: PrepareConfig, fold
         # On the flow's threads, never on Dask: the run's host gates live in this process.
         return fetch_chunk.submit(as_is(engine.fetcher), as_is(chunk), config.now)
 
-    streamed = Streamed()
     pending = deque([fetch(todo[0])] if todo else [])
     for index in range(len(todo)):
         if index + 1 < len(todo):
@@ -277,6 +294,8 @@ def _in_batches(jobs: Sequence[Job], engine: Engine, config: PrepareConfig, fold
         streamed.fetch_faults += fetched.quarantined
         streamed.deferred += fetched.deferred
         streamed.dropped += dropped
+        streamed.staged += len(articles)
+        streamed.settled += len(todo[index])
         # Prefect's futures and states hold task results in reference cycles, which only
         # the cycle collector frees: left to it, a run keeps most of its batches' bodies.
         gc.collect()

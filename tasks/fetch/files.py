@@ -7,7 +7,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -118,10 +118,11 @@ def read_file(path: Path, root: Path, max_bytes: int) -> tuple[str, str, bytes]:
 
 
 @task(name="list-seeds", cache_policy=NO_CACHE)
-def list_seeds(source: Source, path: Path | None = None) -> list[FileJob]:
-    """Return the seed folder's article files as jobs, or only the file at path."""
-    jobs = one_file(path, source) if path is not None else list_folder(Path(source.uri), source)
-    run_logger().info("%d files to read from %s", len(jobs), path or source.uri)
+def list_seeds(source: Source, paths: Sequence[Path] = ()) -> list[FileJob]:
+    """Return the seed folder's article files as jobs, or only the files at paths."""
+    jobs = [j for p in paths for j in one_file(p, source)] if paths else list_folder(Path(source.uri), source)
+    shown = ", ".join(p.name for p in paths) if paths else source.uri
+    run_logger().info("%d files to read from %s", len(jobs), shown)
     return jobs
 
 

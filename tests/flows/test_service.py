@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -14,19 +14,23 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 import warehouse
+from flows.automations import ensure_automations, shipped
 from flows.events import SOURCE_UPDATED, run_event
 from flows.serve import deployments
-from flows.watch import due, is_article
+from flows.watch import Gathering, due, is_article
 from tasks.report import RunSummary
 from tasks.settings import Settings
 from tests.conftest import FIXTURES, ROOT, SEEDS, runs_accounted
-from tests.prefect_server import BIN, PrefectServer, Process, wait_for
+from tests.prefect_server import BIN, PrefectServer, Process, free_port, wait_for
 
 DAILY, ON_EVENT = "daily-ingest", "ingest-on-event"
-SOURCE_TEMPLATE = {"source": "{{ event.resource.id }}"}
+SOURCE_TEMPLATE = {
+    "source": "{{ event.resource.id }}",
+    "sources": "{{ event.payload.sources | default([]) }}",
+}
+SPIKE = "newsflow quarantine spike"
 NEW = FIXTURES / "plaintext"  # real articles unlike the seeds: each one is new to the warehouse
 
 
@@ -107,15 +111,54 @@ def test_newsflow_serve_serves_what_prefect_yaml_declares() -> None:
     assert all(d.tags == ["newsflow"] for d in served.values())
 
 
-def test_the_readme_automation_example_is_valid() -> None:
-    from prefect.events.actions import ActionTypes  # noqa: F401  (registers the action types)
-    from prefect.events.schemas.automations import AutomationCore
+def test_the_shipped_automations_are_valid() -> None:
+    [spike] = shipped()
+    assert (spike.name, spike.trigger.expect) == (SPIKE, {"newsflow.run.completed"})
+    assert [a.type for a in spike.actions] == ["pause-deployment"]
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"```yaml\n(# automation: quarantine spike.*?)```", readme, re.S)
-    assert block, "the README shows an automation"
-    automation = AutomationCore.model_validate(yaml.safe_load(block.group(1)))
-    assert automation.trigger.expect == {"newsflow.run.completed"}
+
+def test_events_wait_on_disk_while_the_server_is_unreachable(tmp_path: Path) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.events import Outbox, sources_updated
+
+    files = [(tmp_path / "a.txt", "added"), (tmp_path / "b.txt", "modified")]
+    with temporary_settings({PREFECT_API_URL: f"http://127.0.0.1:{free_port()}/api"}):  # nothing listens
+        outbox = Outbox(tmp_path / "outbox")
+        outbox.put(sources_updated(files))
+        outbox.put(sources_updated(files[1:]))
+        assert outbox.flush() == 2  # within retry_every: not tried again, still kept
+    [first, second] = [json.loads(p.read_text()) for p in Outbox(tmp_path / "outbox").pending()]
+    assert first["payload"] == {"sources": [p.as_uri() for p, _ in files], "changes": ["added", "modified"]}
+    assert first["resource"]["prefect.resource.name"] == "a.txt +1"
+    assert second["payload"]["sources"] == [files[1][0].as_uri()]  # kept in the order they came
+
+
+S = 10**9
+
+
+@pytest.mark.parametrize(
+    ("steps", "handed"),
+    [
+        # two files settle a second apart: one batch, three seconds after the first
+        ([(0, ["a"], False), (1, ["b"], False), (2, [], False), (3, [], False)], [[], [], [], ["a", "b"]]),
+        # a third file is still being written when the window ends: it is waited for
+        ([(0, ["a"], False), (3, [], True), (4, ["c"], False)], [[], [], ["a", "c"]]),
+        # one never settles: the batch goes after ten windows
+        ([(0, ["a"], True), (29, [], True), (30, [], True)], [[], [], ["a"]]),
+        # a file changed twice in a window is sent once, as first seen
+        ([(0, ["a"], False), (1, ["a"], False), (3, [], False)], [[], [], ["a"]]),
+    ],
+)
+def test_files_settled_within_a_window_go_together(
+    steps: list[tuple[int, list[str], bool]], handed: list[list[str]]
+) -> None:
+    gathering = Gathering(window_ns=3 * S)
+    got = []
+    for second, names, writing in steps:
+        gathering.add([(Path(n), "added") for n in names], second * S)
+        got.append([p.name for p, _ in gathering.take(second * S, writing)])
+    assert got == handed
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +233,16 @@ def test_prefect_deploy_registers_both_and_a_worker_runs_an_event(
         timeout=300,
     )
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+    for said in ("created", "unchanged"):  # make deploy's last step; again, it changes nothing
+        installed = subprocess.run(
+            [sys.executable, "-m", "flows.automations"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert installed.stderr.strip().endswith(f"automation '{SPIKE}' {said}"), installed.stderr
 
     daily = client.read_deployment_by_name(f"newsflow-ingest/{DAILY}")
     [schedule] = daily.schedules
@@ -215,7 +268,8 @@ def test_prefect_deploy_registers_both_and_a_worker_runs_an_event(
         worker.stop()
         for deployment in (daily, on_event):  # newsflow serve registers them afresh below
             client.delete_deployment(deployment.id)
-    assert run.parameters == {"source": new.as_uri()}
+    assert run.parameters == {"source": new.as_uri(), "sources": []}
+    assert run.name.startswith("file zeit.txt 20")
     assert articles(db) == ["seeds/zeit.txt"]  # that file only, not the whole folder
 
 
@@ -254,36 +308,57 @@ def served(
 
 @pytest.mark.server
 @pytest.mark.slow
-def test_serve_registers_the_schedule_and_the_trigger(served: tuple, client: Any) -> None:
+def test_serve_registers_the_schedule_the_trigger_and_the_automations(served: tuple, client: Any) -> None:
     _, _, found = served
     [schedule] = found[DAILY].schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 6 * * *", "America/Chicago")
     [automation] = client.read_resource_related_automations(f"prefect.deployment.{found[ON_EVENT].id}")
     assert automation.trigger.expect == {SOURCE_UPDATED}
     assert automation.actions[0].parameters == SOURCE_TEMPLATE
+    [spike] = client.read_automations_by_name(SPIKE)
+    assert spike.trigger.match.root == {"newsflow.quarantine-spike": "true"}
+    [wanted] = shipped()
+    client.create_automation(wanted)  # a copy, as `prefect automation create` would add
+    assert ensure_automations(client, [wanted]) == {SPIKE: "updated"}
+    assert ensure_automations(client, [wanted]) == {SPIKE: "unchanged"}
+    [kept] = client.read_automations_by_name(SPIKE)  # the copy last updated, the others removed
+    assert ensure_automations(client, shipped()) == {SPIKE: "unchanged"} and kept.enabled
+
+
+def watching(folder: Path, window: str, env: dict[str, str], log: Path) -> Process:
+    """`newsflow watch` on folder, once it says it is watching."""
+    watcher = Process(
+        [str(BIN / "newsflow"), "watch", str(folder), "--quiet-ms", "300", "--window", window], env, log
+    )
+    try:
+        wait_for(lambda: "watching" in log.read_text(), 60, "the watcher", process=watcher)
+    except AssertionError:
+        watcher.stop()
+        raise
+    return watcher
 
 
 @pytest.mark.server
 @pytest.mark.slow
-def test_a_file_dropped_in_the_watched_folder_is_ingested(
+def test_files_dropped_together_are_ingested_in_one_run(
     served: tuple, server: PrefectServer, client: Any, tmp_path: Path
 ) -> None:
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
     seeds, db, found = served
-    watcher = Process(
-        [str(BIN / "newsflow"), "watch", str(seeds), "--quiet-ms", "300"],
-        server.env(),
-        tmp_path / "watch.log",
-    )
+    watcher = watching(seeds, "2", server.env(NEWSFLOW_DB=str(db)), tmp_path / "watch.log")
     try:
-        wait_for(lambda: "watching" in watcher.log.read_text(), 60, "the watcher", process=watcher)
         shutil.copy(NEW / "fr_aoc_media_archaisme.txt", seeds / "aoc.txt")
+        shutil.copy(NEW / "de_zeit_de_zugverkehr.txt", seeds / "zeit.txt")
         [run] = completed_runs(client, found[ON_EVENT].id, 1, timeout=90, process=found["process"])
+        wait_for(lambda: "sent 1 event" in watcher.log.read_text(), 30, "the watcher's log", process=watcher)
     finally:
         watcher.stop()
-    assert run.parameters == {"source": (seeds / "aoc.txt").absolute().as_uri()}
-    assert articles(db) == ["seeds/aoc.txt"]
+    assert len(runs_of(client, found[ON_EVENT].id)) == 1  # one event, one run
+    dropped = [(seeds / n).absolute().as_uri() for n in ("aoc.txt", "zeit.txt")]
+    assert run.parameters == {"source": dropped[0], "sources": dropped}
+    assert run.name.startswith("files aoc.txt, zeit.txt 20")
+    assert articles(db) == ["seeds/aoc.txt", "seeds/zeit.txt"]
     runs_accounted(db)
     keys = {
         a.key
@@ -291,7 +366,7 @@ def test_a_file_dropped_in_the_watched_folder_is_ingested(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
         )
     }
-    assert keys == {"newsflow-run-summary", "newsflow-new-articles"}
+    assert keys == {"newsflow-run-summary", "newsflow-new-articles", "newsflow-progress"}
     query = {
         "filter": {
             "event": {"name": ["newsflow.run.completed"]},
@@ -307,7 +382,7 @@ def test_a_file_dropped_in_the_watched_folder_is_ingested(
         30,
         "the run's event",
     )
-    assert (event["payload"]["new"], event["payload"]["quarantined"]) == (1, 0)
+    assert (event["payload"]["new"], event["payload"]["quarantined"]) == (2, 0)
 
 
 @pytest.mark.server
@@ -348,7 +423,37 @@ def test_overlapping_runs_load_each_article_once(served: tuple, server: PrefectS
     finally:
         holder.kill()
     completed_runs(client, found[ON_EVENT].id, len(earlier) + 1, timeout=120, process=found["process"])
-    assert daily.id in {r.id for r in completed_runs(client, found[DAILY].id, 1, 60, found["process"])}
+    [daily_run] = [
+        r for r in completed_runs(client, found[DAILY].id, 1, 60, found["process"]) if r.id == daily.id
+    ]
+    assert daily_run.name.startswith("daily 20")
     after = articles(db)
     assert len(after) == len(set(after))  # one copy of each
     assert set(after) - before == {"seeds/lastampa.txt"} | {f"seeds/{p.name}" for p in SEEDS.glob("*.txt")}
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_the_watcher_keeps_events_while_the_server_is_down(tmp_path: Path) -> None:
+    server = PrefectServer(tmp_path / "prefect-home")  # its port chosen, nothing listening yet
+    server.home.mkdir()
+    drop, db = tmp_path / "drop", tmp_path / "warehouse" / "newsflow.sqlite"
+    drop.mkdir()
+    outbox = db.parent / ".newsflow.outbox"
+    watcher = watching(drop, "0.5", server.env(NEWSFLOW_DB=str(db)), tmp_path / "watch.log")
+    try:
+        shutil.copy(NEW / "fr_aoc_media_archaisme.txt", drop / "aoc.txt")
+        [kept] = wait_for(lambda: list(outbox.glob("*.json")), 60, "the event on disk", process=watcher)
+        server.start(timeout=180)
+        wait_for(lambda: not kept.exists(), 60, "the event sent", process=watcher)
+        query = {"filter": {"event": {"name": [SOURCE_UPDATED]}}}
+        [event] = wait_for(
+            lambda: httpx.post(f"{server.url}/events/filter", json=query, timeout=10).json()["events"],
+            30,
+            "the event on the server",
+        )
+    finally:
+        watcher.stop()
+        server.stop()
+    assert event["payload"]["sources"] == [(drop / "aoc.txt").absolute().as_uri()]
+    assert event["resource"]["prefect.resource.id"] == (drop / "aoc.txt").absolute().as_uri()
