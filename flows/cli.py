@@ -15,18 +15,18 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-import warehouse
 from flows.sources_cli import sources_app
 from flows.terminal import (
     DbOption,
     Format,
     checked_url,
     console,
-    db_path,
     errors,
+    existing_db,
     fail,
     literal_table,
     load_settings,
+    open_warehouse,
     print_rows,
 )
 from tasks.report import STATE_ORDER, STATE_WORDS
@@ -163,15 +163,13 @@ def query(
     """Run a read-only SQL query on the warehouse and print the result."""
     import duckdb
 
-    path = db_path(db)
-    if not path.exists():
-        raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
+    path = existing_db(db)
     if file is not None:
         sql = file.read_text(encoding="utf-8")
     elif sql == "-":
         sql = sys.stdin.read()
     try:
-        with warehouse.connect(path, read_only=True) as con:
+        with open_warehouse(path) as con:
             cursor = con.execute(sql)
             columns = [d[0] for d in cursor.description or []]
             rows = cursor.fetchall()
@@ -200,10 +198,7 @@ def stats(db: Path | None = DbOption) -> None:
     """Print counts by source, language, duplicate kind, quarantine reason, the state of each feed
     and sitemap, and the last runs."""
 
-    path = db_path(db)
-    if not path.exists():
-        raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
-    with warehouse.connect(path, read_only=True) as con:
+    with open_warehouse(existing_db(db)) as con:
         for title, sql in STATS.items():
             console.rule(Text(title))
             try:
@@ -223,9 +218,7 @@ def shell(ctx: typer.Context, db: Path | None = DbOption) -> None:
 
     import warehouse.extensions
 
-    path = db_path(db)
-    if not path.exists():
-        raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
+    path = existing_db(db)
     cli = shutil.which("duckdb", path=str(Path(sys.executable).parent)) or shutil.which("duckdb")
     if cli is None:
         raise fail("no duckdb CLI found: install the project's lock (`make run` does)", 2)
