@@ -230,3 +230,12 @@ def _start_light(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]
     assert "typer" in modules  # the command ran in this interpreter
     assert modules & {"prefect", "trafilatura", "langdetect", "pydantic_settings"} == set(), done.stdout
     return done
+
+
+def test_python_dash_m_newsflow_runs_the_cli(tmp_path: Path) -> None:
+    # from another folder: the installed module answers, not a newsflow.py in the working directory
+    done = subprocess.run(
+        [sys.executable, "-m", "newsflow", "--version"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("newsflow ")
