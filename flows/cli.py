@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from flows.export import ExportFormat
 from flows.sources_cli import sources_app
 from flows.terminal import (
     DbOption,
@@ -176,6 +178,51 @@ def query(
     except duckdb.Error as exc:
         raise fail(f"query failed: {exc}") from exc
     print_rows(columns, rows, format)
+
+
+@app.command()
+def export(
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="File to write, or folder with --partition-by-day."
+    ),
+    format: ExportFormat = typer.Option(ExportFormat.parquet, "--format", help="Output format."),
+    since: datetime | None = typer.Option(
+        None, formats=["%Y-%m-%d"], help="Only articles dated (published, else fetched) on or after this day."
+    ),
+    lang: str | None = typer.Option(None, "--lang", help="Only articles in this language (ISO 639-1, und)."),
+    source: str | None = typer.Option(
+        None, "--source", help="Only articles of this source: its URI, or a subscription's name."
+    ),
+    by_day: bool = typer.Option(
+        False,
+        "--partition-by-day",
+        help="Write a folder of day=YYYY-MM-DD/ subfolders (DuckDB PARTITION_BY).",
+    ),
+    with_raw: bool = typer.Option(
+        False, "--with-raw", help="Add the documents as fetched: raw_media_type, raw_encoding, raw_body."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the output if it exists."),
+    db: Path | None = DbOption,
+) -> None:
+    """Write the articles (every column of `articles`, plus source_kind, source_uri and day) to
+    Parquet, CSV or JSON lines through DuckDB's COPY, and print how many went where."""
+    from flows.export import ArticleFilter, ExportTargetExists, Target, export_articles
+
+    target = Target(output, format, by_day=by_day, with_raw=with_raw, overwrite=overwrite)
+    only = ArticleFilter(since.date() if since else None, lang, source)
+    try:
+        with open_warehouse(existing_db(db)) as con:
+            rows = export_articles(con, target, only)
+    except ExportTargetExists as exc:
+        raise fail(str(exc), 2) from exc
+    except duckdb.Error as exc:
+        raise fail(f"export failed: {exc}") from exc
+    layout = ", a folder per day" if by_day else ""
+    console.print(
+        f"wrote {rows} article{'s' if rows != 1 else ''} to {output} ({format}{layout})",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 # Each a view in warehouse/views/: what `stats` prints, titled.
