@@ -25,6 +25,7 @@ from tasks.fetch.polite import Fetcher
 from tasks.log import run_logger
 from tasks.pool import DocumentPool
 from tasks.prepare import Batch, PrepareConfig, prepare_batch, prepare_remote, repeated_in_seeds, settle
+from tasks.progress import Tally, current_tally
 from tasks.records import Deferred, FileJob, Prepared, Quarantined, RawDocument
 from tasks.staging import stage_batch
 
@@ -111,9 +112,10 @@ def _fetch_all(
     config: PrepareConfig,
     window: _Window,
     arrivals: queue.Queue[Arrival],
-) -> Callable[[], None]:
+) -> Callable[[bool], None]:
     """Start fetching the jobs in order on the fetcher's threads, each once the window has
-    room; each outcome arrives as it is ready. Return what stops the fetching."""
+    room; each outcome arrives as it is ready. Return what stops the fetching, waiting for the
+    fetches in flight or not."""
     stop = threading.Event()
     threads = ThreadPoolExecutor(max(1, fetcher.policy.workers), thread_name_prefix="fetch")
 
@@ -133,19 +135,26 @@ def _fetch_all(
     feeder = threading.Thread(target=feed, name="fetch-feeder", daemon=True)
     feeder.start()
 
-    def halt() -> None:
+    def halt(wait: bool) -> None:
         stop.set()
         feeder.join()
-        threads.shutdown(wait=True, cancel_futures=True)
+        threads.shutdown(wait=wait, cancel_futures=True)
 
     return halt
 
 
 def run_stream(
-    jobs: Sequence[Job], engine: Engine, config: PrepareConfig, stage: Callable[[list[Prepared]], None]
+    jobs: Sequence[Job],
+    engine: Engine,
+    config: PrepareConfig,
+    stage: Callable[[list[Prepared]], None],
+    tally: Tally | None = None,
 ) -> Streamed:
     """Fetch the jobs, prepare each document on the pool as it arrives, and hand the articles
-    to stage in batches, in job order; at most engine.batch_size jobs are in flight."""
+    to stage in batches, in job order, counting into tally; at most engine.batch_size jobs are
+    in flight."""
+    tally = tally or Tally()
+    tally.jobs = len(jobs)
     assert engine.pool is not None, "the stream prepares on the run's worker pool"
     repeated = engine.repeated(jobs)
     window = _Window(engine.batch_size)
@@ -164,6 +173,7 @@ def run_stream(
                 for index, item in _arrived(arrivals, block=idle_work):
                     if isinstance(item, BaseException):
                         raise item
+                    tally.fetched += 1
                     if isinstance(item, RawDocument):
                         streamed.documents += 1
                         waiting.append((index, item))
@@ -186,16 +196,22 @@ def run_stream(
                 while emitted in ready:
                     article = streamed.add(*ready.pop(emitted))
                     emitted += 1
+                    tally.prepared = emitted
                     window.leave()
                     if article is not None:
                         articles.append(article)
                     if len(articles) >= window.size:
                         stage(articles)
+                        tally.staged += len(articles)
                         articles = []
         if articles:
             stage(articles)
-    finally:
-        halt()
+            tally.staged += len(articles)
+    except BaseException:
+        # Interrupted (Ctrl-C) or failed: a slow host's fetches in flight are not waited for.
+        halt(False)
+        raise
+    halt(True)
     streamed.peak_in_flight = window.peak
     return streamed
 
@@ -223,7 +239,7 @@ def stream_jobs(jobs: list[Job], engine: Engine, config: PrepareConfig, folder: 
         logger.info("batch %d staged: %d articles, %d so far", len(staged), len(articles), sum(staged))
         gc.collect()  # Prefect's task states hold results in cycles only the collector frees
 
-    streamed = run_stream(jobs, engine, config, stage)
+    streamed = run_stream(jobs, engine, config, stage, current_tally())
     logger.info(
         "%d jobs: %d documents prepared on %d workers (%g s limit each), %d articles staged, "
         "%d set aside, %d left for the next run; at most %d jobs in flight",
@@ -253,6 +269,8 @@ def _in_batches(jobs: Sequence[Job], engine: Engine, config: PrepareConfig, fold
     prepared batch in folder."""
     todo = chunks(jobs, engine.batch_size)
     repeated = engine.repeated(jobs)
+    tally = current_tally()
+    tally.jobs = len(jobs)
 
     def fetch(chunk: list[Job]) -> PrefectFuture[Fetched]:
         # On the flow's threads, never on Dask: the run's host gates live in this process.
@@ -264,6 +282,7 @@ def _in_batches(jobs: Sequence[Job], engine: Engine, config: PrepareConfig, fold
         if index + 1 < len(todo):
             pending.append(fetch(todo[index + 1]))  # fetched while this chunk is prepared
         fetched = pending.popleft().result()
+        tally.fetched += len(todo[index])
         articles, dropped = engine.runner.submit(
             prepare_batch,
             parameters={
@@ -273,6 +292,8 @@ def _in_batches(jobs: Sequence[Job], engine: Engine, config: PrepareConfig, fold
             },
         ).result()
         stage_batch(folder / f"{index:06d}.arrow", as_is(articles))
+        tally.prepared += len(todo[index])
+        tally.staged += len(articles)
         streamed.documents += len(fetched.documents)
         streamed.fetch_faults += fetched.quarantined
         streamed.deferred += fetched.deferred
