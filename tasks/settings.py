@@ -256,5 +256,8 @@ def default_batch_size(cpus: int, memory: int) -> int:
 def prefect_defaults() -> None:
     """Set the Prefect settings newsflow needs, unless the user set them already."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # The client's side of the same: else a first run's worker processes print Prefect's
+    # telemetry notice straight onto the terminal, across the progress display.
+    os.environ.setdefault("DO_NOT_TRACK", "1")
     # A first ephemeral server start took 12-29 s on the reference machine.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
