@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import shutil
+import signal
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import duckdb
 import typer
-from rich.table import Table
+from rich.console import Console
 from rich.text import Text
 
 from flows.export import ExportFormat
+from flows.runreport import Finished, failure_message, interrupted_message, print_report
 from flows.sources_cli import sources_app
 from flows.terminal import (
     DbOption,
     Format,
     checked_url,
     console,
+    db_path,
     errors,
     existing_db,
     fail,
@@ -31,10 +37,9 @@ from flows.terminal import (
     open_warehouse,
     print_rows,
 )
-from tasks.report import STATE_ORDER, STATE_WORDS
 
 if TYPE_CHECKING:
-    from tasks.report import RunSummary
+    from flows.progress import RunProgress
 
 # Each command imports what it needs: `--help`, `query` and `stats` start without Prefect,
 # trafilatura or pydantic (about a second of imports).
@@ -95,6 +100,7 @@ def run(
 
     for given in [*feed, *url]:
         checked_url(given)
+    path = db_path(db)
     prefect_defaults()
     errors.print(_server_line(), markup=False, soft_wrap=True)
     from flows.ingest import ingest  # imported late: Prefect reads its settings at import
@@ -107,50 +113,79 @@ def run(
         "urls": url,
         "force": force,
     }
+    started = time.monotonic()
     try:
-        if console.is_terminal:
-            with console.status("ingesting…"):
-                summary = ingest(**params)
-        else:
-            summary = ingest(**params)
+        with _interrupt_once(), _display() as display:
+            state = ingest(**params, return_state=True)
+            summary = state.result()
+            if display is not None:
+                display.loaded(summary.new)
+    except KeyboardInterrupt:
+        _interrupted(path)
+        _exit_now(130)
     except Exception as exc:  # the flow's logs above hold the traceback; say it in one line
         raise fail(f"run failed: {failure_message(exc)}") from exc
-    _print_summary(summary)
+    finished = Finished(path, str(state.state_details.flow_run_id), time.monotonic() - started, _ui_url())
+    print_report(console, summary, finished)
 
 
-def failure_message(exc: BaseException) -> str:
-    """Return what a failed run's exception means for the user, in one line."""
-    text = f"{type(exc).__name__}: {exc}"
-    full = (
-        (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT))
-        or "No space left on device" in text
-        or "File too large" in text
-    )
-    if full:
-        return (
-            "the disk is full. The warehouse keeps its earlier rows; free some space and run "
-            f"again: the next run completes this one's work once. ({text})"
+def _display() -> AbstractContextManager[RunProgress | None]:
+    """Return the progress display on a terminal, else nothing: piped output stays the report."""
+    if not console.is_terminal:
+        return nullcontext()
+    from flows.progress import progress_display
+
+    # Logs go through the display's console when they would land on the same terminal.
+    return progress_display(Console(highlight=False, markup=False), logs_through=errors.is_terminal)
+
+
+@contextmanager
+def _interrupt_once() -> Iterator[None]:
+    """Turn the first Ctrl-C into KeyboardInterrupt and ignore the next ones, so that the run's
+    clean-up (recording it as failed, removing its staging files) is not cut short."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ui_url() -> str | None:
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().ui_url
+
+
+def _interrupted(path: Path) -> None:
+    """Say in one line what an interrupted run kept and what the next run does."""
+    try:
+        if not path.exists():
+            fail(interrupted_message(None))
+            return
+        with open_warehouse(path) as con:
+            fail(interrupted_message(con))
+    except duckdb.Error:
+        fail(
+            "interrupted: the warehouse keeps what earlier runs loaded; the next run fetches "
+            "and prepares this run's documents again"
         )
-    return text
 
 
-def _print_summary(summary: RunSummary) -> None:
-    counts = summary.to_dict()
-    table = Table(title="newsflow run", show_header=True)
-    totals = ("discovered", "new", "duplicates", "unchanged", "quarantined", "deferred")
-    for key in totals:
-        table.add_column(key, justify="right")
-    table.add_row(*(str(counts[k]) for k in totals))
-    console.print(table)
-    for key in ("languages", "duplicate_kinds", "quarantine_reasons", "deferred_reasons"):
-        if counts[key]:
-            line = f"{key}: " + ", ".join(f"{k}={v}" for k, v in counts[key].items())
-            console.print(line, markup=False, soft_wrap=True)
-    for uri, state in sorted(summary.feeds.items(), key=lambda kv: (STATE_ORDER.index(kv[1]), kv[0])):
-        name = summary.feed_names.get(uri)
-        console.print(
-            f"{STATE_WORDS[state]}: {name + ' ' if name else ''}{uri}", markup=False, soft_wrap=True
-        )
+def _exit_now(code: int) -> NoReturn:
+    """Exit once Prefect has sent its logs and events, without waiting for the fetches the
+    interrupted run abandoned: a slow host's request would hold the exit until it times out."""
+    from prefect.events.worker import EventsWorker
+
+    logging.shutdown()  # Prefect's API log handler sends what it holds
+    EventsWorker.drain_all(timeout=5)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 @app.command()

@@ -1,0 +1,103 @@
+"""What `newsflow run` prints when a run ends: the load report, a failure, or an interruption."""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+from tasks.report import STATE_ORDER, STATE_WORDS, RunSummary
+
+TOTALS = ("discovered", "new", "duplicates", "unchanged", "quarantined", "deferred")
+BREAKDOWNS = ("languages", "duplicate_kinds", "quarantine_reasons", "deferred_reasons")
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """Where a run wrote, which run it was, how long it took, and its page in the Prefect UI."""
+
+    db: Path
+    run_id: str
+    seconds: float
+    ui_url: str | None  # None when no Prefect server is configured (a temporary one ran)
+
+
+def print_report(console: Console, summary: RunSummary, run: Finished) -> None:
+    """Print the load report: the run, the warehouse, outcomes by kind, feeds by state, the link."""
+    say = _literal(console)
+    say(f"newsflow run {run.run_id} completed in {run.seconds:.1f} s")
+    say(f"warehouse: {run.db}")
+    counts = summary.to_dict()
+    table = Table(show_header=True)
+    for key in TOTALS:
+        table.add_column(key, justify="right")
+    table.add_row(*(str(counts[k]) for k in TOTALS))
+    console.print(table)
+    for key in BREAKDOWNS:
+        if counts[key]:
+            say(f"{key}: " + ", ".join(f"{k}={v}" for k, v in counts[key].items()))
+    if summary.feeds:
+        states = Counter(summary.feeds.values())
+        say(
+            "feeds and sitemaps: "
+            + ", ".join(f"{states[s]} {STATE_WORDS[s]}" for s in STATE_ORDER if states[s])
+        )
+    for uri, state in sorted(summary.feeds.items(), key=lambda kv: (STATE_ORDER.index(kv[1]), kv[0])):
+        name = summary.feed_names.get(uri)
+        say(f"  {STATE_WORDS[state]}: {name + ' ' if name else ''}{uri}")
+    if run.ui_url:
+        say(f"Prefect UI: {run.ui_url}/runs/flow-run/{run.run_id}")
+
+
+def failure_message(exc: BaseException) -> str:
+    """Return what a failed run's exception means for the user, in one line."""
+    text = f"{type(exc).__name__}: {exc}"
+    full = (
+        (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT))
+        or "No space left on device" in text
+        or "File too large" in text
+    )
+    if full:
+        return (
+            "the disk is full. The warehouse keeps its earlier rows; free some space and run "
+            f"again: the next run completes this one's work once. ({text})"
+        )
+    return text
+
+
+def interrupted_message(con: duckdb.DuckDBPyConnection | None) -> str:
+    """Return, in one line, what an interrupted run of this process left and what the next
+    run does; con is the warehouse, None when there is none yet."""
+    redo = "the next run fetches and prepares its documents again"
+    row = None
+    if con is not None:
+        row = con.execute(
+            "SELECT run_id, (SELECT count(*) FROM articles AS a WHERE a.run_id = r.run_id), "
+            "(SELECT count(*) FROM articles) FROM runs AS r WHERE pid = ? AND host = ? "
+            "ORDER BY started_at DESC LIMIT 1",
+            [os.getpid(), socket.gethostname()],
+        ).fetchone()
+    if row is None:
+        return "interrupted before the run opened the warehouse: nothing was written"
+    run_id, loaded, total = row
+    if loaded:
+        return (
+            f"interrupted after run {run_id} loaded its {loaded} new articles (kept, "
+            f"{total} in all); the next run finds them stored and adds nothing twice"
+        )
+    return f"interrupted: run {run_id} loaded nothing (the warehouse keeps its {total} articles); {redo}"
+
+
+def _literal(console: Console) -> Callable[[str], None]:
+    def say(line: str) -> None:
+        console.print(line, markup=False, soft_wrap=True)
+
+    return say
