@@ -5,23 +5,18 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import signal
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import typer
-from rich.console import Console
 from rich.text import Text
 
 from flows.export import ExportFormat
-from flows.runreport import Finished, failure_message, interrupted_message, print_report
+from flows.runreport import Finished, exit_now, failure_message, interrupt_once, print_report, say_interrupted
 from flows.sources_cli import sources_app
 from flows.terminal import (
     DbOption,
@@ -39,7 +34,7 @@ from flows.terminal import (
 )
 
 if TYPE_CHECKING:
-    from flows.progress import RunProgress
+    pass
 
 # Each command imports what it needs: `--help`, `query` and `stats` start without Prefect,
 # trafilatura or pydantic (about a second of imports).
@@ -104,6 +99,7 @@ def run(
     prefect_defaults()
     errors.print(_server_line(), markup=False, soft_wrap=True)
     from flows.ingest import ingest  # imported late: Prefect reads its settings at import
+    from flows.progress import progress_display
 
     params: dict[str, Any] = {
         "db": str(db) if db else None,
@@ -115,77 +111,24 @@ def run(
     }
     started = time.monotonic()
     try:
-        with _interrupt_once(), _display() as display:
+        with interrupt_once(), progress_display(console, errors) as display:
             state = ingest(**params, return_state=True)
             summary = state.result()
             if display is not None:
                 display.loaded(summary.new)
     except KeyboardInterrupt:
-        _interrupted(path)
-        _exit_now(130)
+        say_interrupted(path)
+        exit_now(130)
     except Exception as exc:  # the flow's logs above hold the traceback; say it in one line
         raise fail(f"run failed: {failure_message(exc)}") from exc
     finished = Finished(path, str(state.state_details.flow_run_id), time.monotonic() - started, _ui_url())
     print_report(console, summary, finished)
 
 
-def _display() -> AbstractContextManager[RunProgress | None]:
-    """Return the progress display on a terminal, else nothing: piped output stays the report."""
-    if not console.is_terminal:
-        return nullcontext()
-    from flows.progress import progress_display
-
-    # Logs go through the display's console when they would land on the same terminal.
-    return progress_display(Console(highlight=False, markup=False), logs_through=errors.is_terminal)
-
-
-@contextmanager
-def _interrupt_once() -> Iterator[None]:
-    """Turn the first Ctrl-C into KeyboardInterrupt and ignore the next ones, so that the run's
-    clean-up (recording it as failed, removing its staging files) is not cut short."""
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def _ui_url() -> str | None:
     from prefect.settings import get_current_settings
 
     return get_current_settings().ui_url
-
-
-def _interrupted(path: Path) -> None:
-    """Say in one line what an interrupted run kept and what the next run does."""
-    try:
-        if not path.exists():
-            fail(interrupted_message(None))
-            return
-        with open_warehouse(path) as con:
-            fail(interrupted_message(con))
-    except duckdb.Error:
-        fail(
-            "interrupted: the warehouse keeps what earlier runs loaded; the next run fetches "
-            "and prepares this run's documents again"
-        )
-
-
-def _exit_now(code: int) -> NoReturn:
-    """Exit once Prefect has sent its logs and events, without waiting for the fetches the
-    interrupted run abandoned: a slow host's request would hold the exit until it times out."""
-    from prefect.events.worker import EventsWorker
-
-    logging.shutdown()  # Prefect's API log handler sends what it holds
-    EventsWorker.drain_all(timeout=5)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
 
 
 @app.command()

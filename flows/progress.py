@@ -82,11 +82,15 @@ class RunProgress(Progress):
 
 
 @contextmanager
-def progress_display(console: Console, logs_through: bool) -> Iterator[RunProgress]:
-    """Show a run's progress on console while the runs started inside count into its tally; with
-    logs_through, log handlers that print to the terminal print through it, above the display."""
+def progress_display(out: Console, err: Console) -> Iterator[RunProgress | None]:
+    """Show the progress of the runs started inside when out is a terminal (else yield None):
+    piped output stays the report. Logs print through the display when err is a terminal too."""
+    if not out.is_terminal:
+        yield None
+        return
+    console = Console(highlight=False, markup=False)  # log lines are printed literally
     display = RunProgress(Tally(), console)
-    with watching(display.tally), display, _logs_through(console if logs_through else None):
+    with watching(display.tally), display, _logs_through(console if err.is_terminal else None):
         yield display
 
 

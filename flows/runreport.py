@@ -1,19 +1,27 @@
-"""What `newsflow run` prints when a run ends: the load report, a failure, or an interruption."""
+"""How `newsflow run` ends: the load report, a failure in one line, or Ctrl-C in one line."""
 
 from __future__ import annotations
 
 import errno
+import logging
 import os
+import signal
 import socket
+import sys
+import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
+from typing import NoReturn
 
 import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from flows.terminal import fail, open_warehouse
 from tasks.report import STATE_ORDER, STATE_WORDS, RunSummary
 
 TOTALS = ("discovered", "new", "duplicates", "unchanged", "quarantined", "deferred")
@@ -90,10 +98,13 @@ def interrupted_message(con: duckdb.DuckDBPyConnection | None) -> str:
     run_id, loaded, total = row
     if loaded:
         return (
-            f"interrupted after run {run_id} loaded its {loaded} new articles (kept, "
-            f"{total} in all); the next run finds them stored and adds nothing twice"
+            f"interrupted after run {run_id} loaded its {loaded} new articles: they are kept "
+            f"({total} in the warehouse); the next run finds them stored and adds nothing twice"
         )
-    return f"interrupted: run {run_id} loaded nothing (the warehouse keeps its {total} articles); {redo}"
+    return (
+        f"interrupted: run {run_id} loaded nothing; the warehouse keeps the {total} articles "
+        f"earlier runs loaded; {redo}"
+    )
 
 
 def _literal(console: Console) -> Callable[[str], None]:
@@ -101,3 +112,49 @@ def _literal(console: Console) -> Callable[[str], None]:
         console.print(line, markup=False, soft_wrap=True)
 
     return say
+
+
+@contextmanager
+def interrupt_once() -> Iterator[None]:
+    """Turn the first Ctrl-C into KeyboardInterrupt and ignore the next ones, so that the run's
+    clean-up (recording it as failed, removing its staging files) is not cut short."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():  # only it may set handlers
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def say_interrupted(path: Path) -> None:
+    """Say on stderr, in one line, what an interrupted run kept and what the next run does."""
+    try:
+        if not path.exists():
+            fail(interrupted_message(None))
+            return
+        with open_warehouse(path) as con:
+            fail(interrupted_message(con))
+    except duckdb.Error:
+        fail(
+            "interrupted: the warehouse keeps what earlier runs loaded; the next run fetches "
+            "and prepares this run's documents again"
+        )
+
+
+def exit_now(code: int) -> NoReturn:
+    """Exit once Prefect has sent its logs and events, without waiting for the fetches the
+    interrupted run abandoned: a slow host's request would hold the exit until it times out."""
+    from prefect.events.worker import EventsWorker
+
+    logging.shutdown()  # Prefect's API log handler sends what it holds
+    EventsWorker.drain_all(timeout=5)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
