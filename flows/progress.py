@@ -56,6 +56,7 @@ class RunProgress(Progress):
             name: self.add_task(name, total=None) for name in ("listed", "fetched", "prepared", "staged")
         }
         self.load = self.add_task("loaded", total=None, start=False)
+        self.loading = False
 
     def get_renderables(self) -> Iterable[RenderableType]:
         self._follow()
@@ -71,8 +72,9 @@ class RunProgress(Progress):
         self.update(self.rows["prepared"], total=jobs, completed=t.prepared)
         staging_done = t.prepared >= jobs
         self.update(self.rows["staged"], total=t.staged if staging_done else None, completed=t.staged)
-        if staging_done and not self._tasks[self.load].started:
+        if staging_done and not self.loading:
             self.start_task(self.load)
+            self.loading = True
 
     def loaded(self, articles: int) -> None:
         """Show the load done with the articles it added."""
@@ -112,7 +114,8 @@ def _logs_through(console: Console | None) -> Iterator[None]:
 
 
 def _handlers() -> list[logging.Handler]:
-    loggers = [logging.getLogger(), *(logging.getLogger(n) for n in list(logging.root.manager.loggerDict))]
+    named = [x for x in list(logging.root.manager.loggerDict.values()) if isinstance(x, logging.Logger)]
+    loggers = [logging.getLogger(), *named]
     seen: dict[int, logging.Handler] = {}
     for logger in loggers:
         for handler in logger.handlers:
