@@ -22,7 +22,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from tasks.progress import Tally, watching
+from tasks.tally import Tally, watching
 
 
 class RateColumn(ProgressColumn):

@@ -25,7 +25,7 @@ from tasks.fetch.polite import Fetcher
 from tasks.log import run_logger
 from tasks.pool import DocumentPool
 from tasks.prepare import Batch, PrepareConfig, prepare_batch, prepare_remote, repeated_in_seeds, settle
-from tasks.progress import Tally, current_tally
+from tasks.tally import Tally, current_tally
 from tasks.records import Deferred, FileJob, Prepared, Quarantined, RawDocument
 from tasks.staging import stage_batch
 
