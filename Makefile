@@ -25,8 +25,8 @@ bench: $(STAMP)  ## benchmarks/; tables printed, JSON under benchmarks/results/
 	$(BIN)/python -m benchmarks
 
 lint: $(STAMP)  ## ruff (rules and format) and strict mypy over flows, tasks and warehouse
-	$(BIN)/ruff check flows tasks warehouse tests benchmarks
-	$(BIN)/ruff format --check flows tasks warehouse tests benchmarks
+	$(BIN)/ruff check flows tasks warehouse tests benchmarks newsflow.py
+	$(BIN)/ruff format --check flows tasks warehouse tests benchmarks newsflow.py
 	$(BIN)/mypy
 
 lock:  ## recompile requirements.lock from requirements.in (needs uv)

@@ -24,13 +24,14 @@ import numpy as np
 
 import warehouse
 from benchmarks.site import corpus_dir
+from tasks.configfile import PROJECT_ROOT
 from tasks.dedup import BANDS, ROWS, Known, NearRule, classify, estimates, shingle_hashes, sign
 from tasks.load import load_batches
 from tasks.lookup import lookup_known
 from tasks.normalize import article_id, content_hash
 from tasks.prepare import prepare_all, prepare_document
 from tasks.records import Article, Prepared, RawDocument, Source
-from tasks.settings import PROJECT_ROOT, Settings
+from tasks.settings import Settings
 from warehouse.ledger import start_run
 
 RESULTS = Path(__file__).resolve().parent / "results" / "dedup.json"

@@ -10,7 +10,7 @@ import yaml
 from prefect.events.actions import ActionTypes  # noqa: F401  (registers the action types)
 from prefect.events.schemas.automations import AutomationCore
 
-from tasks.settings import PROJECT_ROOT
+from tasks.configfile import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import SyncPrefectClient

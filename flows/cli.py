@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import shutil
 import sys
+import time
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import typer
-from rich.table import Table
 from rich.text import Text
 
-import warehouse
+from flows.export import ExportFormat
 from flows.lake_cli import compact
+from flows.runreport import Finished, exit_now, failure_message, interrupt_once, print_report, say_interrupted
 from flows.sources_cli import sources_app
 from flows.terminal import (
     DbOption,
@@ -25,15 +26,16 @@ from flows.terminal import (
     console,
     db_path,
     errors,
+    existing_db,
     fail,
     literal_table,
     load_settings,
+    open_warehouse,
     print_rows,
 )
-from tasks.report import STATE_ORDER, STATE_WORDS
 
 if TYPE_CHECKING:
-    from tasks.report import RunSummary
+    pass
 
 # Each command imports what it needs: `--help`, `query` and `stats` start without Prefect,
 # trafilatura or pydantic (about a second of imports).
@@ -94,9 +96,11 @@ def run(
 
     for given in [*feed, *url]:
         checked_url(given)
+    path = db_path(db)
     prefect_defaults()
     errors.print(_server_line(), markup=False, soft_wrap=True)
     from flows.ingest import ingest  # imported late: Prefect reads its settings at import
+    from flows.progress import progress_display
 
     params: dict[str, Any] = {
         "db": str(db) if db else None,
@@ -106,66 +110,26 @@ def run(
         "urls": url,
         "force": force,
     }
+    started = time.monotonic()
     try:
-        if console.is_terminal:
-            with console.status("ingesting…"):
-                summary = ingest(**params)
-        else:
-            summary = ingest(**params)
+        with interrupt_once(), progress_display(console, errors) as display:
+            state = ingest(**params, return_state=True)
+            summary = state.result()
+            if display is not None:
+                display.loaded(summary.new)
+    except KeyboardInterrupt:
+        say_interrupted(path)
+        exit_now(130)
     except Exception as exc:  # the flow's logs above hold the traceback; say it in one line
-        raise fail(f"run failed: {failure_message(exc, db_path(db).parent)}") from exc
-    _print_summary(summary)
+        raise fail(f"run failed: {failure_message(exc, path.parent)}") from exc
+    finished = Finished(path, str(state.state_details.flow_run_id), time.monotonic() - started, _ui_url())
+    print_report(console, summary, finished)
 
 
-def failure_message(exc: BaseException, folder: Path | None = None) -> str:
-    """Return what a failed run's exception means for the user, in one line."""
-    text = f"{type(exc).__name__}: {exc}"
-    if folder is not None and ("disk I/O error" in text or "disk is full" in text):
-        text += f" ({_write_probe(folder)})"  # SQLite names no errno: ask the file system
-    full = (
-        (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT))
-        or "No space left on device" in text
-        or "File too large" in text
-    )
-    if full:
-        return (
-            "the disk is full. The warehouse keeps its earlier rows; free some space and run "
-            f"again: the next run completes this one's work once. ({text})"
-        )
-    return text
+def _ui_url() -> str | None:
+    from prefect.settings import get_current_settings
 
-
-def _write_probe(folder: Path) -> str:
-    """Return what writing 1 MiB in folder says now: an errno's words, or that it worked."""
-    import tempfile
-
-    try:
-        with tempfile.TemporaryFile(dir=folder) as probe:
-            probe.write(b"\0" * (1 << 20))
-            probe.flush()
-            os.fsync(probe.fileno())
-    except OSError as exc:
-        return f"writing in {folder}: {exc.strerror or exc}"
-    return f"writing in {folder} works now"
-
-
-def _print_summary(summary: RunSummary) -> None:
-    counts = summary.to_dict()
-    table = Table(title="newsflow run", show_header=True)
-    totals = ("discovered", "new", "duplicates", "unchanged", "quarantined", "deferred")
-    for key in totals:
-        table.add_column(key, justify="right")
-    table.add_row(*(str(counts[k]) for k in totals))
-    console.print(table)
-    for key in ("languages", "duplicate_kinds", "quarantine_reasons", "deferred_reasons"):
-        if counts[key]:
-            line = f"{key}: " + ", ".join(f"{k}={v}" for k, v in counts[key].items())
-            console.print(line, markup=False, soft_wrap=True)
-    for uri, state in sorted(summary.feeds.items(), key=lambda kv: (STATE_ORDER.index(kv[1]), kv[0])):
-        name = summary.feed_names.get(uri)
-        console.print(
-            f"{STATE_WORDS[state]}: {name + ' ' if name else ''}{uri}", markup=False, soft_wrap=True
-        )
+    return get_current_settings().ui_url
 
 
 @app.command()
@@ -185,16 +149,14 @@ def query(
     """Run a read-only SQL query on the warehouse and print the result."""
     import duckdb
 
-    path = db_path(db)
-    if not path.exists():
-        raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
+    path = existing_db(db)
     if file is not None:
         sql = file.read_text(encoding="utf-8")
     elif sql == "-":
         sql = sys.stdin.read()
     snapshot = _snapshot(path, as_of) if as_of else None
     try:
-        with warehouse.connect(path, read_only=True, as_of=snapshot) as con:
+        with open_warehouse(path, snapshot) as con:
             cursor = con.execute(sql)
             columns = [d[0] for d in cursor.description or []]
             rows = cursor.fetchall()
@@ -208,7 +170,7 @@ def _snapshot(path: Path, as_of: str) -> int:
     rows of the run whose id starts with it."""
     if as_of.isdigit():
         return int(as_of)
-    with warehouse.connect(path, read_only=True) as con:
+    with open_warehouse(path) as con:
         rows = con.execute(
             "SELECT run_id, load_snapshot FROM runs "
             "WHERE starts_with(run_id, ?) AND load_snapshot IS NOT NULL",
@@ -218,6 +180,51 @@ def _snapshot(path: Path, as_of: str) -> int:
         found = "no completed run" if not rows else f"{len(rows)} runs"
         raise fail(f"--as-of {as_of}: {found} with that id (see `newsflow query 'FROM run_history'`)", 2)
     return int(rows[0][1])
+
+
+@app.command()
+def export(
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="File to write, or folder with --partition-by-day."
+    ),
+    format: ExportFormat = typer.Option(ExportFormat.parquet, "--format", help="Output format."),
+    since: datetime | None = typer.Option(
+        None, formats=["%Y-%m-%d"], help="Only articles dated (published, else fetched) on or after this day."
+    ),
+    lang: str | None = typer.Option(None, "--lang", help="Only articles in this language (ISO 639-1, und)."),
+    source: str | None = typer.Option(
+        None, "--source", help="Only articles of this source: its URI, or a subscription's name."
+    ),
+    by_day: bool = typer.Option(
+        False,
+        "--partition-by-day",
+        help="Write a folder of day=YYYY-MM-DD/ subfolders (DuckDB PARTITION_BY).",
+    ),
+    with_raw: bool = typer.Option(
+        False, "--with-raw", help="Add the documents as fetched: raw_media_type, raw_encoding, raw_body."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the output if it exists."),
+    db: Path | None = DbOption,
+) -> None:
+    """Write the articles (every column of `articles`, plus source_kind, source_uri and day) to
+    Parquet, CSV or JSON lines through DuckDB's COPY, and print how many went where."""
+    from flows.export import ArticleFilter, ExportTargetExists, Target, export_articles
+
+    target = Target(output, format, by_day=by_day, with_raw=with_raw, overwrite=overwrite)
+    only = ArticleFilter(since.date() if since else None, lang, source)
+    try:
+        with open_warehouse(existing_db(db)) as con:
+            rows = export_articles(con, target, only)
+    except ExportTargetExists as exc:
+        raise fail(str(exc), 2) from exc
+    except duckdb.Error as exc:
+        raise fail(f"export failed: {exc}") from exc
+    layout = ", a folder per day" if by_day else ""
+    console.print(
+        f"wrote {rows} article{'s' if rows != 1 else ''} to {output} ({format}{layout})",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 # Each a view in warehouse/views/: what `stats` prints, titled.
@@ -240,10 +247,7 @@ def stats(db: Path | None = DbOption) -> None:
     """Print counts by source, language, duplicate kind, quarantine reason, the state of each feed
     and sitemap, and the last runs."""
 
-    path = db_path(db)
-    if not path.exists():
-        raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
-    with warehouse.connect(path, read_only=True) as con:
+    with open_warehouse(existing_db(db)) as con:
         for title, sql in STATS.items():
             console.rule(Text(title))
             try:
@@ -263,9 +267,7 @@ def shell(ctx: typer.Context, db: Path | None = DbOption) -> None:
 
     import warehouse.extensions
 
-    path = db_path(db)
-    if not path.exists():
-        raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
+    path = existing_db(db)
     cli = shutil.which("duckdb", path=str(Path(sys.executable).parent)) or shutil.which("duckdb")
     if cli is None:
         raise fail("no duckdb CLI found: install the project's lock (`make run` does)", 2)

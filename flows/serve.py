@@ -15,7 +15,8 @@ from prefect.schedules import Cron
 
 from flows.automations import install_automations
 from flows.ingest import ingest
-from tasks.settings import PROJECT_ROOT, Settings
+from tasks.configfile import PROJECT_ROOT
+from tasks.settings import Settings
 
 PREFECT_YAML = PROJECT_ROOT / "prefect.yaml"
 _SETTING = re.compile(r"\{\{\s*\$NEWSFLOW_(\w+)\s*\}\}")

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import duckdb
 import typer
 
-import warehouse
 from flows.terminal import (
     DbOption,
     Format,
@@ -20,6 +19,7 @@ from flows.terminal import (
     fail,
     literal_table,
     load_settings,
+    open_warehouse,
     print_rows,
 )
 from tasks.records import Source
@@ -118,7 +118,7 @@ def sources_list(
     if not path.exists():
         rows = status_rows(None, in_file)
     else:
-        with warehouse.connect(path, read_only=True) as con:
+        with open_warehouse(path) as con:
             try:
                 rows = status_rows(con, in_file)
             except duckdb.CatalogException as exc:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.table import Column, Table
@@ -21,7 +22,9 @@ console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 
 DbOption = typer.Option(
-    None, "--db", help="Warehouse file [env NEWSFLOW_DB; default warehouse/newsflow.sqlite]."
+    None,
+    "--db",
+    help="Warehouse file [env NEWSFLOW_DB; newsflow.toml db; default warehouse/newsflow.sqlite].",
 )
 
 
@@ -46,8 +49,29 @@ def load_settings() -> Settings:
 
 
 def db_path(db: Path | None) -> Path:
-    """Return the warehouse file a command opens: --db, else the setting."""
-    return db or load_settings().db
+    """Return the warehouse file a command opens: --db, else the setting, read without pydantic."""
+    from tasks.configfile import ConfigFileError, configured_db
+
+    try:
+        return configured_db(db)
+    except ConfigFileError as exc:
+        raise fail(str(exc), 2) from exc
+
+
+def existing_db(db: Path | None) -> Path:
+    """Return the warehouse file a reading command opens, or exit 2 when there is none yet."""
+    path = db_path(db)
+    if not path.exists():
+        raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
+    return path
+
+
+def open_warehouse(path: Path, as_of: int | None = None) -> duckdb.DuckDBPyConnection:
+    """Return a read-only connection on which the warehouse's tables and views have their plain
+    names (as of a lake snapshot, if given): every command that reads the warehouse opens it here."""
+    import warehouse
+
+    return warehouse.connect(path, read_only=True, as_of=as_of)
 
 
 def checked_url(given: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver as forkserver
+import signal
 import threading
 import time
 from collections import deque
@@ -66,6 +68,21 @@ class _Worker:
         self.conn.close()
 
 
+@contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """Start processes that ignore Ctrl-C: a terminal sends it to the whole process group, and
+    the parent, which handles it, stops its workers itself. Ignoring survives the forkserver's
+    exec, and the forkserver hands it on to every worker it forks, replacements too."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class DocumentPool:
     """Worker processes that run jobs in input order, each under a time limit past which the
     worker is killed and replaced; unlike ProcessPoolExecutor, one stuck job breaks nothing."""
@@ -78,6 +95,8 @@ class DocumentPool:
         # runs warm (lazy loads of a first job), so that no job's time limit pays for it.
         self._ctx.set_forkserver_preload(list(preload))
         self._warm = warm
+        with _interrupts_ignored():  # only while the server starts: it does not wait for the preload
+            forkserver.ensure_running()
         self._workers = [_Worker(self._ctx, warm) for _ in range(max(1, workers))]
         self._lock = threading.Lock()
 

@@ -8,23 +8,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from tasks.configfile import DEFAULT_DB, PATH_SETTINGS, PROJECT_ROOT, ConfigFileError, file_settings
 
 if TYPE_CHECKING:
     from tasks.fetch.http import FetchPolicy
     from tasks.prepare import PrepareConfig
     from tasks.run import Upkeep
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
 
 class Settings(BaseSettings):
-    """Pipeline settings; each may be set as NEWSFLOW_<NAME> in the environment."""
+    """Pipeline settings; each may be set as NEWSFLOW_<NAME> in the environment, or as <name> in
+    newsflow.toml or pyproject.toml's [tool.newsflow] (the environment wins)."""
 
     model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore")
 
     db: Path = Field(
-        PROJECT_ROOT / "warehouse" / "newsflow.sqlite",
+        DEFAULT_DB,
         description="Warehouse: the DuckLake catalog file; the Parquet data goes beside it.",
     )
     catalog: str | None = Field(
@@ -166,10 +172,26 @@ class Settings(BaseSettings):
         "when set, the flow's tasks run there through prefect-dask.",
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read arguments, then the environment, then the configuration files."""
+        values = file_settings()
+        unknown = sorted(set(values) - set(cls.model_fields))
+        if unknown:
+            raise ConfigFileError(f"not newsflow settings in the configuration file: {', '.join(unknown)}")
+        return init_settings, env_settings, InitSettingsSource(settings_cls, init_kwargs=values)
+
     def with_overrides(self, **values: Any) -> Settings:
         """Return a copy with the given values set; None leaves a setting as it is."""
         update = {
-            k: Path(v) if k in _PATHS and isinstance(v, str) else v
+            k: Path(v) if k in PATH_SETTINGS and isinstance(v, str) else v
             for k, v in values.items()
             if v is not None
         }
@@ -237,9 +259,6 @@ class Settings(BaseSettings):
         return None
 
 
-_PATHS = {"db", "seeds", "config"}
-
-
 def usable_cpus() -> int:
     """Return the CPUs this process may run on (its affinity mask, as a container limits it)."""
     try:
@@ -263,5 +282,8 @@ def default_batch_size(cpus: int, memory: int) -> int:
 def prefect_defaults() -> None:
     """Set the Prefect settings newsflow needs, unless the user set them already."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # The client's side of the same: else a first run's worker processes print Prefect's
+    # telemetry notice straight onto the terminal, across the progress display.
+    os.environ.setdefault("DO_NOT_TRACK", "1")
     # A first ephemeral server start took 12-29 s on the reference machine.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")

@@ -28,6 +28,7 @@ from tasks.prepare import Batch, PrepareConfig, prepare_batch, prepare_remote, r
 from tasks.progress import progress_artifact
 from tasks.records import Deferred, FileJob, Prepared, Quarantined, RawDocument
 from tasks.staging import stage_batch
+from tasks.tally import Tally, current_tally
 
 T = TypeVar("T")
 POLL = 0.02  # seconds between looks for arrivals while a worker idles and others run
@@ -115,9 +116,10 @@ def _fetch_all(
     config: PrepareConfig,
     window: _Window,
     arrivals: queue.Queue[Arrival],
-) -> Callable[[], None]:
+) -> Callable[[bool], None]:
     """Start fetching the jobs in order on the fetcher's threads, each once the window has
-    room; each outcome arrives as it is ready. Return what stops the fetching."""
+    room; each outcome arrives as it is ready. Return what stops the fetching, waiting for the
+    fetches in flight or not."""
     stop = threading.Event()
     threads = ThreadPoolExecutor(max(1, fetcher.policy.workers), thread_name_prefix="fetch")
 
@@ -137,10 +139,10 @@ def _fetch_all(
     feeder = threading.Thread(target=feed, name="fetch-feeder", daemon=True)
     feeder.start()
 
-    def halt() -> None:
+    def halt(wait: bool) -> None:
         stop.set()
         feeder.join()
-        threads.shutdown(wait=True, cancel_futures=True)
+        threads.shutdown(wait=wait, cancel_futures=True)
 
     return halt
 
@@ -151,10 +153,14 @@ def run_stream(
     config: PrepareConfig,
     stage: Callable[[list[Prepared]], None],
     streamed: Streamed | None = None,
+    tally: Tally | None = None,
 ) -> Streamed:
     """Fetch the jobs, prepare each document on the pool as it arrives, and hand the articles
     to stage in batches, in job order; at most engine.batch_size jobs are in flight. Counts go
-    to `streamed` as they happen (a new one if none is given), which is returned."""
+    to `streamed` as they happen (a new one if none is given), which is returned, and to tally
+    (a display's)."""
+    tally = tally or Tally()
+    tally.jobs = len(jobs)
     assert engine.pool is not None, "the stream prepares on the run's worker pool"
     repeated = engine.repeated(jobs)
     window = _Window(engine.batch_size)
@@ -173,6 +179,7 @@ def run_stream(
                 for index, item in _arrived(arrivals, block=idle_work):
                     if isinstance(item, BaseException):
                         raise item
+                    tally.fetched += 1
                     if isinstance(item, RawDocument):
                         streamed.documents += 1
                         waiting.append((index, item))
@@ -195,18 +202,24 @@ def run_stream(
                 while emitted in ready:
                     article = streamed.add(*ready.pop(emitted))
                     emitted += 1
+                    tally.prepared = emitted
                     window.leave()
                     if article is not None:
                         articles.append(article)
                     if len(articles) >= window.size:
                         stage(articles)
                         streamed.staged += len(articles)
+                        tally.staged += len(articles)
                         articles = []
         if articles:
             stage(articles)
             streamed.staged += len(articles)
-    finally:
-        halt()
+            tally.staged += len(articles)
+    except BaseException:
+        # Interrupted (Ctrl-C) or failed: a slow host's fetches in flight are not waited for.
+        halt(False)
+        raise
+    halt(True)
     streamed.peak_in_flight = window.peak
     return streamed
 
@@ -237,7 +250,7 @@ def stream_jobs(
         logger.info("batch %d staged: %d articles, %d so far", len(staged), len(articles), sum(staged))
         gc.collect()  # Prefect's task states hold results in cycles only the collector frees
 
-    run_stream(jobs, engine, config, stage, streamed)
+    run_stream(jobs, engine, config, stage, streamed, current_tally())
     logger.info(
         "%d jobs: %d documents prepared on %d workers (%g s limit each), %d articles staged, "
         "%d set aside, %d left for the next run; at most %d jobs in flight",
@@ -271,6 +284,8 @@ def _in_batches(
     prepared batch in folder."""
     todo = chunks(jobs, engine.batch_size)
     repeated = engine.repeated(jobs)
+    tally = current_tally()
+    tally.jobs = len(jobs)
 
     def fetch(chunk: list[Job]) -> PrefectFuture[Fetched]:
         # On the flow's threads, never on Dask: the run's host gates live in this process.
@@ -281,6 +296,7 @@ def _in_batches(
         if index + 1 < len(todo):
             pending.append(fetch(todo[index + 1]))  # fetched while this chunk is prepared
         fetched = pending.popleft().result()
+        tally.fetched += len(todo[index])
         articles, dropped = engine.runner.submit(
             prepare_batch,
             parameters={
@@ -290,6 +306,8 @@ def _in_batches(
             },
         ).result()
         stage_batch(folder / f"{index:06d}.arrow", as_is(articles))
+        tally.prepared += len(todo[index])
+        tally.staged += len(articles)
         streamed.documents += len(fetched.documents)
         streamed.fetch_faults += fetched.quarantined
         streamed.deferred += fetched.deferred

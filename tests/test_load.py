@@ -30,7 +30,7 @@ def counts(db: Path) -> dict[str, int]:
         return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
 
 
-def run(db: Path, run_id: str, articles: list, quarantined: list | None = None):
+def run(db: Path, run_id: str, articles: list, quarantined: list | None = None, sources: list | None = None):
     with warehouse.connect(db) as con:
         start_run(con, run_id, None, NOW)
         return load_batches(
@@ -38,7 +38,7 @@ def run(db: Path, run_id: str, articles: list, quarantined: list | None = None):
             run_id=run_id,
             batches=[articles],
             quarantined=quarantined or [],
-            sources=[Source("seeds", "/seeds")],
+            sources=sources or [Source("seeds", "/seeds")],
             now=NOW,
             near=RULE,
         )

@@ -212,10 +212,30 @@ print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})), file=sys.stder
     ],
 )
 def test_help_query_and_stats_start_without_prefect_or_trafilatura(loaded_db: Path, args: list[str]) -> None:
-    argv = [a.format(db=loaded_db) for a in args]
+    _start_light([a.format(db=loaded_db) for a in args], ROOT)
+
+
+def test_query_finds_the_warehouse_named_in_newsflow_toml(loaded_db: Path, tmp_path: Path) -> None:
+    (tmp_path / "newsflow.toml").write_text(f'db = "{loaded_db}"\n')
+    done = _start_light(["query", "SELECT count(*) AS n FROM articles", "--format", "csv"], tmp_path)
+    assert done.stdout.splitlines() == ["n", "5"]
+
+
+def _start_light(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a fresh interpreter; check it imported no Prefect, trafilatura or pydantic."""
     done = subprocess.run(
-        [sys.executable, "-c", START, *argv], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", START, *argv], cwd=cwd, capture_output=True, text=True, check=True
     )
     modules = set(json.loads(done.stderr.splitlines()[-1]))
     assert "typer" in modules  # the command ran in this interpreter
     assert modules & {"prefect", "trafilatura", "langdetect", "pydantic_settings"} == set(), done.stdout
+    return done
+
+
+def test_python_dash_m_newsflow_runs_the_cli(tmp_path: Path) -> None:
+    # from another folder: the installed module answers, not a newsflow.py in the working directory
+    done = subprocess.run(
+        [sys.executable, "-m", "newsflow", "--version"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("newsflow ")
