@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-fast bench lint lock clean
+.PHONY: run test test-fast bench lint lock clean postgres
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ test: lint  ## the lint gates, then the whole suite, server tests included (what
 
 test-fast: $(STAMP)  ## skip the tests that start a real Prefect server
 	$(BIN)/python -m pytest -m "not server"
+
+postgres:  ## Debian's postgresql, for the PostgreSQL-catalog test (installed as root when missing)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; \
+		else echo "postgresql is not installed and this is not root: its test will be skipped"; fi
 
 bench: $(STAMP)  ## benchmarks/; tables printed, JSON under benchmarks/results/
 	$(BIN)/python -m benchmarks

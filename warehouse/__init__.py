@@ -17,7 +17,7 @@ VIEWS = HERE / "views"  # read models, one a file, recreated when they change
 
 
 def connect(
-    path: Path | str, *, read_only: bool = False, as_of: int | None = None
+    path: Path | str, *, read_only: bool = False, as_of: int | None = None, catalog: str | None = None
 ) -> duckdb.DuckDBPyConnection:
     """Return a connection to the warehouse at path, its tables and views under their plain names.
 
@@ -25,6 +25,7 @@ def connect(
     writer's connection, lake and private index attached (hold the writer lock while it is open).
     as_of: read the lake as of that snapshot (runs.load_snapshot). ":memory:" gives one
     in-memory database holding both schemas, for tests and benchmarks.
+    catalog: a DuckLake catalog other than the SQLite file path (NEWSFLOW_CATALOG, PostgreSQL).
     """
     if str(path) == ":memory:":
         con = duckdb.connect()
@@ -32,7 +33,7 @@ def connect(
         return con
     from warehouse.lake import Lake
 
-    return Lake.at(Path(path)).connect(read_only=read_only, as_of=as_of)
+    return Lake.at(Path(path), catalog).connect(read_only=read_only, as_of=as_of)
 
 
 def rollback(con: duckdb.DuckDBPyConnection) -> None:

@@ -15,6 +15,7 @@ WHEELS = {
     "fts": "duckdb_extension_fts",
     "ducklake": "duckdb_extension_ducklake",
     "sqlite_scanner": "duckdb_extension_sqlite",
+    "postgres_scanner": "duckdb_extension_postgres_scanner",
 }
 
 

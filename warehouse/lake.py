@@ -6,6 +6,11 @@ Layout of a warehouse `warehouse/newsflow.sqlite` (NEWSFLOW_DB):
   newsflow.files/          the Parquet data files, main/<table>/...
   .newsflow.index.duckdb   the writer's dedup keys (a DuckDB file no reader opens)
   .newsflow.lock           the writer lock
+
+With a PostgreSQL catalog (NEWSFLOW_CATALOG=postgres:...) the catalog is a database on that
+server and the Parquet folder is the one the catalog records: named absolute by the run that
+created the lake (newsflow.files beside its NEWSFLOW_DB), the same for every process and machine
+that writes or reads it. The index and the lock file stay beside each process's NEWSFLOW_DB.
 """
 
 from __future__ import annotations
@@ -33,25 +38,55 @@ class Lake:
     """Where one warehouse lives: its catalog, its data files and the writer's index."""
 
     catalog: str  # a ducklake: URL
-    data: Path  # the Parquet folder
+    data: Path  # the Parquet folder (a SQLite lake's; a PostgreSQL lake's when it creates it)
     index: Path  # the writer's private DuckDB file
     created: Path | None = None  # the catalog file, when it is a file (SQLite)
 
     @classmethod
     def at(cls, db: Path, catalog: str | None = None) -> Lake:
         """Return the lake of the warehouse file db (a SQLite catalog), or of a catalog URL such
-        as `postgres:dbname=news host=...` (NEWSFLOW_CATALOG) with its data beside db."""
+        as `postgres:dbname=news host=...` (NEWSFLOW_CATALOG), its index and lock beside db."""
         data = db.with_name(f"{db.stem}.files")
         index = db.with_name(f".{db.stem}.index.duckdb")
         if catalog:
             return cls(f"ducklake:{catalog}", data, index)
         return cls(f"ducklake:sqlite:{db}", data, index, db)
 
-    def attach_sql(self, alias: str, *, read_only: bool, as_of: int | None = None) -> str:
-        """Return the ATTACH statement of this lake. A new catalog records its data path as
-        given (relative to the folder newsflow runs in); later ones name it absolute."""
+    @property
+    def postgres(self) -> str | None:
+        """Return the libpq connection string of a PostgreSQL catalog; None for any other."""
+        prefix = "ducklake:postgres:"
+        return self.catalog[len(prefix) :] if self.catalog.startswith(prefix) else None
+
+    def exists(self) -> bool:
+        """Return True once a run or a command created the lake's catalog."""
+        if self.created is not None:
+            return self.created.exists()
+        if self.postgres is None:
+            return True  # a catalog newsflow cannot look into: attaching it will tell
+        with duckdb.connect() as con:
+            extensions.load(con, "postgres_scanner")
+            con.execute(f"ATTACH {_quote(self.postgres)} AS pg (TYPE postgres, READ_ONLY)")
+            row = con.execute(
+                "SELECT * FROM postgres_query('pg', 'SELECT to_regclass(''ducklake_metadata'') IS NOT NULL')"
+            ).fetchone()
+        return bool(row and row[0])
+
+    def attach_sql(
+        self, alias: str, *, read_only: bool, as_of: int | None = None, create: bool = False
+    ) -> str:
+        """Return the ATTACH statement of this lake.
+
+        A new SQLite catalog records its data path as given (relative to the folder newsflow
+        runs in); later ones name it absolute, so the folder may move with the catalog file.
+        A PostgreSQL catalog is shared: it records the data path absolute when `create`s it,
+        and every later process reads and writes the folder it records (none overrides it).
+        """
         options = []
-        if self.created is not None and not self.created.exists():
+        if self.created is None:
+            if create:
+                options.append(f"DATA_PATH {_quote(str(self.data.resolve()) + os.sep)}")
+        elif not self.created.exists():
             options.append(f"DATA_PATH {_quote(str(self.data) + os.sep)}")
         else:
             options += [f"DATA_PATH {_quote(str(self.data.resolve()) + os.sep)}", "OVERRIDE_DATA_PATH true"]
@@ -59,25 +94,24 @@ class Lake:
             options.append("READ_ONLY")
         if as_of is not None:
             options.append(f"SNAPSHOT_VERSION {int(as_of)}")
-        return f"ATTACH {_quote(self.catalog)} AS {alias} ({', '.join(options)})"
+        return f"ATTACH {_quote(self.catalog)} AS {alias}" + (f" ({', '.join(options)})" if options else "")
 
     def connect(self, *, read_only: bool, as_of: int | None = None) -> duckdb.DuckDBPyConnection:
         """Return a connection with the lake attached and in use; a writer's has its index too."""
         con = duckdb.connect()
         try:
             con.execute("SET TimeZone = 'UTC'")
-            extensions.load(con, "ducklake", "sqlite_scanner")
+            extensions.load(con, "ducklake", "postgres_scanner" if self.postgres else "sqlite_scanner")
             if read_only:
                 con.execute(self.attach_sql(READER_ALIAS, read_only=True, as_of=as_of))
                 con.execute(f"USE {READER_ALIAS}")
                 return con
-            attach = self.attach_sql(WRITER_ALIAS, read_only=False)
+            self.index.parent.mkdir(parents=True, exist_ok=True)
             if self.created is not None:
-                self.created.parent.mkdir(parents=True, exist_ok=True)
                 write_ahead_log(self.created)
-            self.data.mkdir(parents=True, exist_ok=True)
+                self.data.mkdir(parents=True, exist_ok=True)
             con.execute(f"ATTACH {_quote(str(self.index))} AS idx")
-            con.execute(attach)
+            self._attach_writer(con)
             con.execute(f"USE {WRITER_ALIAS}")
             import warehouse
 
@@ -86,6 +120,17 @@ class Lake:
         except BaseException:
             con.close()
             raise
+
+    def _attach_writer(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Attach the lake for writing; a PostgreSQL catalog no run has created yet is created
+        with its data beside this process's db (the writer lock makes that one process)."""
+        try:
+            con.execute(self.attach_sql(WRITER_ALIAS, read_only=False))
+        except duckdb.InvalidInputException as exc:
+            if self.created is not None or "data_path is not set" not in str(exc):
+                raise
+            self.data.mkdir(parents=True, exist_ok=True)
+            con.execute(self.attach_sql(WRITER_ALIAS, read_only=False, create=True))
 
 
 def write_ahead_log(catalog: Path) -> None:

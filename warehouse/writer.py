@@ -1,4 +1,5 @@
-"""The warehouse's one writer: an OS lock, then a connection to the lake and the private index."""
+"""The warehouse's one writer: an OS lock (and, with a PostgreSQL catalog, an advisory lock on
+that server), then a connection to the lake and the private index."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import fcntl
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +16,13 @@ from typing import IO, Any
 import duckdb
 
 from tasks.log import run_logger
+from warehouse import extensions
 from warehouse.lake import Lake
 
 SLOT_WAIT_SECONDS = 1800.0  # a waiting run gives up after this; another run's load takes seconds to minutes
 _POLL_SECONDS = 0.2
+# The advisory lock key every newsflow writer of a PostgreSQL catalog takes ('news' in ASCII).
+ADVISORY_KEY = 0x6E657773
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +38,14 @@ class Warehouse:
 
     def exists(self) -> bool:
         """Return True once a run or a command created the warehouse."""
-        return self.catalog is not None or self.db.exists()
+        return self.lake.exists()
 
     def locked(self, timeout: float = SLOT_WAIT_SECONDS) -> AbstractContextManager[None]:
-        """Return the writer lock, waited for up to timeout seconds."""
-        return warehouse_slot(self.db.with_name(f".{self.db.stem}.lock"), timeout)
+        """Return the writer lock, waited for up to timeout seconds: the lock file beside db,
+        and with a PostgreSQL catalog the advisory lock every process writing it takes too."""
+        slot = warehouse_slot(self.db.with_name(f".{self.db.stem}.lock"), timeout)
+        conninfo = self.lake.postgres
+        return slot if conninfo is None else _both(slot, conninfo, timeout)
 
     def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """Return a connection to the lake (and, writing, the index); hold the lock to write."""
@@ -57,7 +64,7 @@ def warehouse_slot(path: Path, timeout: float = SLOT_WAIT_SECONDS) -> Iterator[N
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+", encoding="utf-8") as handle:
-        _acquire(handle, timeout)
+        _acquire(lambda: _flock(handle), lambda: _holder(handle), timeout, f"lock {handle.name}")
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%FT%T%z')}\n")
@@ -69,23 +76,78 @@ def warehouse_slot(path: Path, timeout: float = SLOT_WAIT_SECONDS) -> Iterator[N
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _acquire(handle: IO[str], timeout: float) -> None:
+@contextmanager
+def _both(slot: AbstractContextManager[None], conninfo: str, timeout: float) -> Iterator[None]:
+    with slot, catalog_lock(conninfo, timeout):
+        yield
+
+
+@contextmanager
+def catalog_lock(conninfo: str, timeout: float = SLOT_WAIT_SECONDS) -> Iterator[None]:
+    """Hold the advisory lock that makes one process at a time, on any machine, the writer of
+    the lake whose PostgreSQL catalog is the database conninfo names, waiting up to timeout s.
+
+    A transaction-level lock (pg_try_advisory_xact_lock) in a transaction that a connection of
+    its own keeps open: the server frees it when the transaction ends, or when the session
+    does, however its process or machine went away. The lake's writes are serialized by it,
+    so each process's private index, caught up from the lake after the lock is taken, holds
+    every key another process committed before.
+    """
+    con = duckdb.connect()
+    try:
+        extensions.load(con, "postgres_scanner")
+        me = f"newsflow writer pid {os.getpid()} on {socket.gethostname()}"
+        con.execute(f"ATTACH {_literal(f'{conninfo} application_name={_literal(me)}')} AS pg (TYPE postgres)")
+        con.execute("BEGIN TRANSACTION")
+        _acquire(lambda: _advisory(con), lambda: _advisory_holder(con), timeout, "advisory lock")
+        yield
+    finally:
+        con.close()  # ends the transaction, and frees the lock with it
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _pg(con: duckdb.DuckDBPyConnection, sql: str) -> object:
+    row = con.execute(f"SELECT * FROM postgres_query('pg', {_literal(sql)})").fetchone()
+    return row[0] if row else None
+
+
+def _advisory(con: duckdb.DuckDBPyConnection) -> bool:
+    # A server that ends idle transactions would free the lock while the run still writes.
+    _pg(con, "SELECT set_config('idle_in_transaction_session_timeout', '0', true)")
+    return _pg(con, f"SELECT pg_try_advisory_xact_lock({ADVISORY_KEY})") is True
+
+
+def _advisory_holder(con: duckdb.DuckDBPyConnection) -> str:
+    holder = _pg(
+        con,
+        "SELECT string_agg(a.application_name || ' from ' "
+        "|| coalesce(host(a.client_addr), 'a local socket'), ', ') "
+        "FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+        f"AND l.granted AND l.classid = 0 AND l.objid = {ADVISORY_KEY} AND l.objsubid = 1",
+    )
+    return f"held by {holder or 'an unknown process'}"
+
+
+def _flock(handle: IO[str]) -> bool:
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _acquire(take: Callable[[], bool], holder: Callable[[], str], timeout: float, name: str) -> None:
     deadline = time.monotonic() + timeout
     waiting = False
-    while True:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            pass
+    while not take():
         if not waiting:
-            run_logger().info("waiting for the warehouse writer lock, %s", _holder(handle))
+            run_logger().info("waiting for the warehouse writer %s, %s", name, holder())
             waiting = True
         if time.monotonic() >= deadline:
-            raise TimeoutError(
-                f"the warehouse writer lock {handle.name} is still held after "
-                f"{timeout:g} s ({_holder(handle)})"
-            )
+            raise TimeoutError(f"the warehouse writer {name} is still held after {timeout:g} s ({holder()})")
         time.sleep(_POLL_SECONDS)
 
 
