@@ -78,16 +78,37 @@ class DocumentPool:
         # runs warm (lazy loads of a first job), so that no job's time limit pays for it.
         self._ctx.set_forkserver_preload(list(preload))
         self._warm = warm
-        self._workers = [_Worker(self._ctx, warm) for _ in range(max(1, workers))]
+        self._size = max(1, workers)
+        self._workers: list[_Worker] = []
+        self._start_error: BaseException | None = None
+        # The fork server's imports take seconds: they run while the caller lists its sources.
+        self._starting = threading.Thread(target=self._start, name="pool-start", daemon=True)
+        self._starting.start()
         self._lock = threading.Lock()
+
+    def _start(self) -> None:
+        try:
+            for _ in range(self._size):
+                self._workers.append(_Worker(self._ctx, self._warm))
+        except BaseException as exc:  # raised again to the first caller that needs the workers
+            self._start_error = exc
+
+    def _started(self) -> None:
+        """Wait until every worker process has been started; raise what stopped that."""
+        self._starting.join()
+        if self._start_error is not None:
+            raise self._start_error
 
     @property
     def size(self) -> int:
+        """Return how many worker processes the pool holds (once they are started)."""
+        self._started()
         return len(self._workers)
 
     @contextmanager
     def lane(self) -> Iterator[Lane]:
         """Hold the pool for one caller, who starts jobs and collects them as they finish."""
+        self._started()
         with self._lock:
             lane = Lane(self)
             try:
@@ -116,6 +137,7 @@ class DocumentPool:
 
     def close(self) -> None:
         """Stop every worker."""
+        self._starting.join()
         for worker in self._workers:
             worker.kill()
         self._workers = []

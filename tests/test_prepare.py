@@ -70,6 +70,12 @@ def test_an_error_in_a_job_is_raised_in_the_caller(pool: DocumentPool) -> None:
     assert pool.map(nap, [0.0], timeout=30) == [0.0]
 
 
+def test_a_pool_whose_workers_cannot_start_says_so_when_first_used() -> None:
+    # the workers start in the background; what stops them is raised to the caller, not lost
+    with DocumentPool(1, warm=lambda: None) as broken, pytest.raises(AttributeError, match="pickle"):
+        broken.map(nap, [0.0], timeout=30)
+
+
 def serial(docs: list[RawDocument]) -> tuple[list, list]:
     """The stages one after another, as the flow ran them before the pool."""
     repeated = repeated_by_source(docs)
