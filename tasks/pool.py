@@ -81,7 +81,10 @@ class DocumentPool:
         self._size = max(1, workers)
         self._workers: list[_Worker] = []
         self._start_error: BaseException | None = None
-        # The fork server's imports take seconds: they run while the caller lists its sources.
+        self._closed = False
+        self._start_lock = threading.Lock()
+        # The fork server's imports take seconds: they run while the caller lists its sources,
+        # and a run with nothing to prepare never waits for them.
         self._starting = threading.Thread(target=self._start, name="pool-start", daemon=True)
         self._starting.start()
         self._lock = threading.Lock()
@@ -89,7 +92,12 @@ class DocumentPool:
     def _start(self) -> None:
         try:
             for _ in range(self._size):
-                self._workers.append(_Worker(self._ctx, self._warm))
+                worker = _Worker(self._ctx, self._warm)
+                with self._start_lock:
+                    if self._closed:
+                        worker.kill()
+                        return
+                    self._workers.append(worker)
         except BaseException as exc:  # raised again to the first caller that needs the workers
             self._start_error = exc
 
@@ -136,11 +144,12 @@ class DocumentPool:
         return fresh
 
     def close(self) -> None:
-        """Stop every worker."""
-        self._starting.join()
-        for worker in self._workers:
+        """Stop every worker, without waiting for those still starting: they stop once started."""
+        with self._start_lock:
+            self._closed = True
+            workers, self._workers = self._workers, []
+        for worker in workers:
             worker.kill()
-        self._workers = []
 
     def __enter__(self) -> DocumentPool:
         return self

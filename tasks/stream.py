@@ -147,6 +147,8 @@ def run_stream(
     """Fetch the jobs, prepare each document on the pool as it arrives, and hand the articles
     to stage in batches, in job order; at most engine.batch_size jobs are in flight."""
     assert engine.pool is not None, "the stream prepares on the run's worker pool"
+    if not jobs:  # nothing to wait for the workers for (a re-run that finds nothing new)
+        return Streamed()
     repeated = engine.repeated(jobs)
     window = _Window(engine.batch_size)
     arrivals: queue.Queue[Arrival] = queue.Queue()
