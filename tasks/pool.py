@@ -109,9 +109,8 @@ class DocumentPool:
 
     @property
     def size(self) -> int:
-        """Return how many worker processes the pool holds (once they are started)."""
-        self._started()
-        return len(self._workers)
+        """Return how many worker processes the pool runs, started or still starting."""
+        return self._size
 
     @contextmanager
     def lane(self) -> Iterator[Lane]:
