@@ -77,12 +77,13 @@ def bare_loop(pages: Sequence[Page], time_limit: float = TIME_LIMIT) -> dict[str
 
 # Functions whose cumulative time the profile of preparation reports, by what they do.
 PROFILED = {
-    "trafilatura.bare_extraction (all of it)": ("trafilatura/core.py", "bare_extraction"),
-    "  metadata (title, author, date...)": ("trafilatura/metadata.py", "extract_metadata"),
-    "    date search (htmldate)": ("htmldate/core.py", "find_date"),
-    "langdetect": ("tasks/language.py", "detect_language"),
+    "trafilatura.bare_extraction (main text)": ("trafilatura/core.py", "bare_extraction"),
+    "page metadata (title, author, tags...)": ("tasks/clean/html.py", "page_metadata"),
+    "  byline search (no author in meta tags)": ("trafilatura/metadata.py", "extract_author"),
+    "date search (htmldate, not run)": ("htmldate/core.py", "find_date"),
+    "language (langdetect + py3langid)": ("tasks/language.py", "detect_language"),
     "normalize (to_article)": ("tasks/normalize.py", "to_article"),
-    "minhash signature": ("tasks/dedup.py", "minhash"),
+    "signature and shingles": ("tasks/dedup.py", "sign"),
 }
 
 
@@ -93,15 +94,17 @@ def stage_costs(pages: Sequence[Page], now: datetime) -> dict[str, Any]:
     import pstats
 
     from tasks.clean import clean_document
-    from tasks.dedup import minhash
+    from tasks.dedup import sign
     from tasks.language import detect_language
     from tasks.normalize import to_article
     from tasks.prepare import prepare_document
     from tasks.records import Quarantined, RawDocument
+    from tasks.settings import Settings
 
+    sample_chars = Settings().language_sample_chars  # as a run reads it
     docs = [RawDocument("bench", f"http://bench.invalid/{p.name}", p.body, "text/html", now) for p in pages]
     cpu: dict[str, float] = {"bare trafilatura.extract": 0.0, "clean (decode + extract + metadata)": 0.0}
-    cpu |= {"langdetect": 0.0, "normalize": 0.0, "minhash": 0.0}
+    cpu |= {"language": 0.0, "normalize": 0.0, "signature": 0.0}
     for page, raw in zip(pages, docs, strict=True):
         t0 = time.process_time()
         trafilatura.extract(page.body)
@@ -112,19 +115,19 @@ def stage_costs(pages: Sequence[Page], now: datetime) -> dict[str, Any]:
         cpu["clean (decode + extract + metadata)"] += t2 - t1
         if isinstance(cleaned, Quarantined):
             continue
-        guess = detect_language(cleaned.text, threshold=0.8, sample_chars=2000)
+        guess = detect_language(cleaned.text, threshold=0.8, sample_chars=sample_chars)
         t3 = time.process_time()
         article = to_article(cleaned, guess, now=now, min_words=25, run_id="bench")
         t4 = time.process_time()
         if not isinstance(article, Quarantined):
-            minhash(article.text)
+            sign(article.text)
         t5 = time.process_time()
-        cpu["langdetect"] += t3 - t2
+        cpu["language"] += t3 - t2
         cpu["normalize"] += t4 - t3
-        cpu["minhash"] += t5 - t4
+        cpu["signature"] += t5 - t4
     from tasks.prepare import PrepareConfig
 
-    config = PrepareConfig(now, 0.8, 2000, 25, 60.0, "bench")
+    config = PrepareConfig(now, 0.8, sample_chars, 25, 60.0, "bench")
     profile = cProfile.Profile()
     profile.enable()
     for raw in docs:
@@ -302,8 +305,30 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def dask_run(pages: Sequence[Page], workers: int, env: dict[str, str]) -> dict[str, Any]:
+    """Return a first run on a fresh warehouse whose preparation runs on a local Dask cluster
+    of `workers` single-threaded processes (their CPU is not in the run's cpu_seconds)."""
+    from distributed import LocalCluster  # late: slow to import, and only this run needs it
+
+    with (
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        tempfile.TemporaryDirectory(prefix="newsflow-bench-") as tmp,
+        serve(pages) as site,
+    ):
+        dask_env = {**site.env(), **env, "NEWSFLOW_DASK_ADDRESS": cluster.scheduler_address}
+        run = run_newsflow(site.feeds, Path(tmp) / "newsflow.duckdb", dask_env, RESULTS / "dask.log")
+    return {**run, "dask_workers": workers}
+
+
 def measure(
-    limit: int | None, memory_n: int, time_limit: float, memory_batch: int = 20, sample: int = 100
+    limit: int | None,
+    memory_n: int,
+    time_limit: float,
+    memory_batch: int = 20,
+    sample: int = 100,
+    dask_workers: int = 0,
 ) -> dict[str, Any]:
     """Return the bare loop, first run, re-run, seeds re-run, stage costs and memory figures."""
     pages, over = load_pages(limit)
@@ -348,6 +373,9 @@ def measure(
             report["seeds_noop_served"] = run_newsflow(
                 [], seeds_db, served, RESULTS / "seeds-noop-served.log", seeds
             )
+    if dask_workers:
+        print(f"newsflow run with its preparation on {dask_workers} local Dask workers ...", flush=True)
+        report["dask"] = dask_run(pages, dask_workers, env)
     print(f"CPU per page by stage on {min(sample, len(pages))} pages ...", flush=True)
     step = max(1, len(pages) // max(1, sample))
     report["stages"] = stage_costs(pages[::step][:sample], datetime.now().astimezone())
@@ -385,6 +413,18 @@ def table(report: dict[str, Any]) -> str:
         f" {first['load_avg_before']:6.2f}",
         f"{'newsflow run, flow body only':34} {first['documents']:6d} {first['flow_seconds']:8.1f}"
         f" {first['main_cpu_seconds']:8.1f} {flow_rate:8.2f} {flow_rate / bare['pages_per_s']:8.2f}",
+        *(
+            [
+                f"{'newsflow run, Dask ' + str(dask['dask_workers']) + ' local workers':34}"
+                f" {dask['documents']:6d} {dask['wall_seconds']:8.1f} {dask['cpu_seconds']:8.1f}"
+                f" {dask['documents'] / dask['wall_seconds']:8.2f}"
+                f" {dask['documents'] / dask['wall_seconds'] / bare['pages_per_s']:8.2f}"
+                f" {dask['load_avg_before']:6.2f}  (flow body {dask['flow_seconds']:.1f} s;"
+                " cpu s without the Dask workers')"
+            ]
+            if (dask := report.get("dask"))
+            else []
+        ),
         f"first run: {first['new']} new, {first['duplicates']} duplicates, {first['quarantined']}"
         f" quarantined {first['quarantine_reasons']}; bare loop: {bare['with_text']} with text,"
         f" {bare['timed_out']} timed out; flow process CPU {first['main_cpu_seconds']} s of"
@@ -438,12 +478,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--memory-batch", type=int, default=20, help="NEWSFLOW_BATCH_SIZE of the memory runs")
     parser.add_argument("--time-limit", type=float, default=TIME_LIMIT)
     parser.add_argument("--sample", type=int, default=100, help="pages of the CPU-per-stage sample")
+    parser.add_argument(
+        "--dask-workers", type=int, default=0, help="also run with preparation on a local Dask cluster"
+    )
     args = parser.parse_args(argv)
     if not (corpus_dir() / "pages" / "web").is_dir():
         print(f"throughput skipped: no corpus at {corpus_dir()} (set NEWSFLOW_CORPUS)")
         return 0
     RESULTS.mkdir(parents=True, exist_ok=True)
-    report = measure(args.limit, args.memory_n, args.time_limit, args.memory_batch, args.sample)
+    report = measure(
+        args.limit, args.memory_n, args.time_limit, args.memory_batch, args.sample, args.dask_workers
+    )
     (RESULTS / "throughput.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(table(report))
     return 0

@@ -97,16 +97,44 @@ class DocumentPool:
         self._warm = warm
         with _interrupts_ignored():  # only while the server starts: it does not wait for the preload
             forkserver.ensure_running()
-        self._workers = [_Worker(self._ctx, warm) for _ in range(max(1, workers))]
+        self._size = max(1, workers)
+        self._workers: list[_Worker] = []
+        self._start_error: BaseException | None = None
+        self._closed = False
+        self._start_lock = threading.Lock()
+        # The fork server's imports take seconds: they run while the caller lists its sources,
+        # and a run with nothing to prepare never waits for them.
+        self._starting = threading.Thread(target=self._start, name="pool-start", daemon=True)
+        self._starting.start()
         self._lock = threading.Lock()
+
+    def _start(self) -> None:
+        try:
+            for _ in range(self._size):
+                worker = _Worker(self._ctx, self._warm)
+                with self._start_lock:
+                    if self._closed:
+                        worker.kill()
+                        return
+                    self._workers.append(worker)
+        except BaseException as exc:  # raised again to the first caller that needs the workers
+            self._start_error = exc
+
+    def _started(self) -> None:
+        """Wait until every worker process has been started; raise what stopped that."""
+        self._starting.join()
+        if self._start_error is not None:
+            raise self._start_error
 
     @property
     def size(self) -> int:
-        return len(self._workers)
+        """Return how many worker processes the pool runs, started or still starting."""
+        return self._size
 
     @contextmanager
     def lane(self) -> Iterator[Lane]:
         """Hold the pool for one caller, who starts jobs and collects them as they finish."""
+        self._started()
         with self._lock:
             lane = Lane(self)
             try:
@@ -134,10 +162,12 @@ class DocumentPool:
         return fresh
 
     def close(self) -> None:
-        """Stop every worker."""
-        for worker in self._workers:
+        """Stop every worker, without waiting for those still starting: they stop once started."""
+        with self._start_lock:
+            self._closed = True
+            workers, self._workers = self._workers, []
+        for worker in workers:
             worker.kill()
-        self._workers = []
 
     def __enter__(self) -> DocumentPool:
         return self

@@ -162,6 +162,8 @@ def run_stream(
     tally = tally or Tally()
     tally.jobs = len(jobs)
     assert engine.pool is not None, "the stream prepares on the run's worker pool"
+    if not jobs:  # nothing to wait for the workers for (a re-run that finds nothing new)
+        return Streamed()
     repeated = engine.repeated(jobs)
     window = _Window(engine.batch_size)
     arrivals: queue.Queue[Arrival] = queue.Queue()

@@ -23,7 +23,7 @@ from tasks.pool import DocumentPool
 from tasks.prepare import PrepareConfig, worker_pool
 from tasks.records import FileJob, PageJob, Prepared, Source
 from tasks.settings import Settings
-from tasks.stream import Engine, run_stream
+from tasks.stream import Engine, Streamed, run_stream
 from tests.conftest import FIXTURES, accounted
 
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
@@ -70,6 +70,15 @@ def test_pages_take_turns_by_host_after_the_seed_files(urls: list[str], expected
 
 
 @pytest.mark.slow
+def test_a_stream_with_nothing_to_prepare_does_not_wait_for_its_workers() -> None:
+    # workers that can never start: a stream that waited for them would raise their error
+    with DocumentPool(1, warm=lambda: None) as broken:
+        for run in engine(broken, 10):
+            staged: list[list[Prepared]] = []
+            assert run_stream([], run, CONFIG, staged.append) == Streamed()
+            assert staged == []
+
+
 def test_the_stream_keeps_job_order_and_quarantines_a_page_past_its_time_limit(
     seed_dir: Path, pool: DocumentPool | None
 ) -> None:

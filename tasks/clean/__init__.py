@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from tasks.clean.boilerplate import clean_plain_text
+from tasks.clean.dates import feed_date
 from tasks.clean.html import ParseLimit, extract_html
 from tasks.clean.metadata import clean_author, clean_title
 from tasks.clean.quality import low_quality
@@ -26,13 +28,15 @@ def clean_document(raw: RawDocument, repeated: frozenset[str] = frozenset()) -> 
     """Return the cleaned document, or a quarantine record when no main text is left."""
     html = raw.media_type == "text/html"
     decoded = decode(raw.body, raw.charset, markup=html)
-    doc = _clean_html(raw, decoded.text) if html else _clean_plain(raw, decoded.text, repeated)
+    stated = feed_date(raw.entry, raw.fetched_at)
+    doc = _clean_html(raw, decoded.text, stated) if html else _clean_plain(raw, decoded.text, repeated)
     if isinstance(doc, Quarantined):
         return doc
     return _with_entry(
         replace(
             doc, encoding=decoded.encoding, encoding_source=decoded.source, replaced_chars=decoded.replaced
-        )
+        ),
+        stated,
     )
 
 
@@ -45,9 +49,12 @@ def _clean_plain(raw: RawDocument, text: str, repeated: frozenset[str]) -> Docum
     return Document(raw, cleaned.body, cleaned.title, cleaned.author)
 
 
-def _clean_html(raw: RawDocument, html: str) -> Document | Quarantined:
+def _clean_html(raw: RawDocument, html: str, stated: datetime | None) -> Document | Quarantined:
+    url = raw.final_url or raw.uri
+    # what the feed states is not searched for again in the page
+    named = raw.entry is not None and clean_author(raw.entry.author, None, url) is not None
     try:
-        extracted = extract_html(html, raw.final_url or raw.uri)
+        extracted = extract_html(html, url, search_date=stated is None, search_author=not named)
     except ParseLimit as exc:  # set aside whole rather than stored short, summary included
         return Quarantined(raw.source_id, raw.uri, "clean", "parse_limit", exc.detail)
     if extracted is None:
@@ -72,13 +79,14 @@ def _clean_html(raw: RawDocument, html: str) -> Document | Quarantined:
     )
 
 
-def _with_entry(doc: Document) -> Document:
-    """Fill metadata the document lacks from its feed entry; the entry's date wins over the page's."""
+def _with_entry(doc: Document, stated: datetime | None) -> Document:
+    """Fill metadata the document lacks from its feed entry; the entry's date, when plausible
+    (stated), wins over the page's."""
     entry = doc.raw.entry
     if entry is None:
         return doc
     url = doc.raw.final_url or doc.raw.uri
-    published, source = (entry.published, "feed") if entry.published else (doc.published, doc.date_source)
+    published, source = (stated, "feed") if stated else (doc.published, doc.date_source)
     return replace(
         doc,
         title=doc.title or clean_title(entry.title, None, doc.site_name, url),

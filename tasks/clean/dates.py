@@ -13,6 +13,9 @@ from urllib.parse import urlsplit
 from htmldate.extractors import try_date_expr
 from lxml.html import HtmlElement
 
+from tasks.normalize import plausible_date
+from tasks.records import EntryMeta
+
 DateSource = Literal["feed", "page", "url"]
 
 # Meta tags and JSON-LD types that state when an article was first published. Modification
@@ -143,3 +146,11 @@ def stated_date(page: str | None, url: str | None) -> tuple[str | None, DateSour
     if in_url and (page is None or page[:10] != in_url):
         return in_url, "url"
     return (page, "page") if page else (None, None)
+
+
+def feed_date(entry: EntryMeta | None, fetched_at: datetime) -> datetime | None:
+    """Return the date a feed entry states when it is plausible at fetch time (as normalize
+    judges it), so the page need not be searched; None when there is none to trust."""
+    if entry is None or entry.published is None:
+        return None
+    return entry.published if plausible_date(entry.published, now=fetched_at) else None

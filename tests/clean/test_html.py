@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 
 from tasks.clean import clean_document
-from tasks.clean.html import ParseLimit, decode_html, extract_html, parse_html
-from tasks.records import Document, EntryMeta, Quarantined, RawDocument
+from tasks.clean.html import ParseLimit, decode_html, extract_html, page_metadata, parse_html
+from tasks.fetch.feeds import parse_feed
+from tasks.prepare import PrepareConfig, prepare_document
+from tasks.records import Document, EntryMeta, Prepared, Quarantined, RawDocument
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
+FEEDS = PAGES.parent / "feeds"
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 CORPUS = Path(os.environ.get("NEWSFLOW_CORPUS") or Path(__file__).resolve().parents[3] / "shared" / "corpus")
 
@@ -251,6 +254,60 @@ def test_a_feed_entry_date_wins_over_the_page_and_its_author_is_cleaned() -> Non
         "page",
         "Jane Doe",
     )
+
+
+WIKIMEDIA_URL = (
+    "https://wikimediafoundation.org/news/2020/01/15/"
+    "access-to-wikipedia-restored-in-turkey-after-more-than-two-and-a-half-years/"
+)
+
+
+def _heise_entry() -> EntryMeta:
+    """Return the first entry of a real Atom feed: it states when it was published."""
+    entries, _ = parse_feed(
+        (FEEDS / "heise.atom").read_bytes(), "http://www.heise.de/developer/rss/news-atom.xml"
+    )
+    assert entries[0].published is not None
+    return entries[0]
+
+
+@pytest.mark.parametrize(
+    ("published", "date_source", "published_at"),
+    [
+        # the feed's own date, before the fetch: kept as the article's, the page not searched
+        (None, "feed", datetime(2016, 2, 1, 16, 22, tzinfo=UTC)),
+        # a feed date over a day past the fetch is no date to trust: the page's own is searched
+        (datetime(2099, 1, 1, tzinfo=UTC), "page", datetime(2020, 1, 15, 1, 1, 1, tzinfo=UTC)),
+    ],
+)
+def test_a_plausible_feed_date_spares_the_date_search(
+    published: datetime | None, date_source: str, published_at: datetime
+) -> None:
+    entry = _heise_entry()
+    entry = replace(entry, published=published) if published else entry
+    body = (PAGES / "en-wikimedia-news-utf-8.html").read_bytes()
+    raw = RawDocument("s", WIKIMEDIA_URL, body, "text/html", NOW, entry=entry, final_url=WIKIMEDIA_URL)
+    prepared = prepare_document(raw, frozenset(), PrepareConfig(NOW, 0.8, 600, 25, 60.0, "r"))
+    assert isinstance(prepared, Prepared)
+    assert (prepared.article.date_source, prepared.article.published_at) == (date_source, published_at)
+
+
+def test_without_the_searches_the_page_date_and_byline_are_not_read() -> None:
+    html = _fixture("en-wikimedia-news-utf-8.html")
+    searched, spared = extract_html(html, WIKIMEDIA_URL), extract_html(html, WIKIMEDIA_URL, search_date=False)
+    assert searched is not None and spared is not None
+    assert (searched.date, searched.date_source, spared.date, spared.date_source) == (
+        "2020-01-15T01:01:01+00:00",
+        "page",
+        None,
+        None,
+    )
+    assert spared.text == searched.text
+    # the byline in the page's text, not in its metadata: found only when searched for
+    tree = parse_html(_fixture("en-softwaremill-author-mojibake.html"))
+    assert tree is not None
+    assert page_metadata(tree, None).author == "Dariusz JaroÅ"
+    assert page_metadata(tree, None, search_author=False).author is None
 
 
 @pytest.mark.parametrize(
