@@ -12,6 +12,7 @@ import argparse
 import gzip
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -145,6 +146,42 @@ def _disk(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
+READER = """
+import sys, time, warehouse
+con = warehouse.connect(sys.argv[1], read_only=True)
+seen, reads, errors = set(), 0, 0
+print("ready", flush=True)
+while not sys.stdin.closed:
+    try:
+        seen.add(con.execute("SELECT count(*) FROM articles").fetchall()[0][0])
+        reads += 1
+    except Exception:
+        errors += 1
+    if select.select([sys.stdin], [], [], 0)[0]:
+        break
+print(reads, errors, *sorted(seen), flush=True)
+""".replace("import sys,", "import select, sys,")
+
+
+def _reading(db: Path) -> subprocess.Popen[str]:
+    """Start a reader that counts the articles in a loop until told to stop."""
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
+    return reader
+
+
+def _read_back(reader: subprocess.Popen[str]) -> dict[str, Any]:
+    out, _ = reader.communicate("stop\n", timeout=120)
+    reads, errors, *seen = (int(x) for x in out.split())
+    return {"reads": reads, "errors": errors, "counts_seen": seen}
+
+
 def _run(db: Path, items: list[Prepared], run_id: str) -> dict[str, float]:
     """Open, load and close one run as the flow does (minus fetching); return its costs."""
     os.sync()
@@ -207,7 +244,9 @@ def measure(sizes: Sequence[int]) -> dict[str, Any]:
             with warehouse.connect(db, read_only=True) as con:
                 files = data_files(con)
             items = _prepared(pool, 10**9 + size, RUN, "new")
+            reader = _reading(db)
             cost = _run(db, items, f"run-{size}")
+            readers = _read_back(reader)
             bare = _bare(bare_db, _prepared(pool, 2 * 10**9 + size, RUN, "new"))
             after = _disk(db.parent)
             row = {
@@ -222,6 +261,7 @@ def measure(sizes: Sequence[int]) -> dict[str, Any]:
                 "data_files": files,
                 "copied_by_the_old_design": live,  # a full copy of the warehouse per run
                 "build_seconds": round(build, 1),
+                "reader": readers,  # a reader counting articles in a loop during the run
             }
             report["sizes"][str(size)] = row
             print(
@@ -239,14 +279,16 @@ def table(report: dict[str, Any]) -> str:
     lines = [
         f"one run of {report['run']} new articles into a warehouse of N stored ones",
         f"{'N':>9} {'run s':>7} {'bare s':>7} {'x bare':>6} {'x N0':>5} {'written MiB':>11} "
-        f"{'bare MiB':>8} {'disk GiB':>8} {'disk after/before':>17} {'old copy GiB':>12}",
+        f"{'bare MiB':>8} {'disk GiB':>8} {'disk after/before':>17} {'old copy GiB':>12} "
+        "reader (reads, errors, counts seen)",
     ]
     for size, row in sizes.items():
         lines.append(
             f"{int(size):>9,} {row['seconds']:7.2f} {row['bare_seconds']:7.2f} {row['ratio_to_bare']:6.2f} "
             f"{row['seconds'] / first['seconds']:5.2f} {row['bytes_written'] / 2**20:11.1f} "
             f"{row['bare_bytes_written'] / 2**20:8.1f} {row['disk_before'] / 2**30:8.2f} "
-            f"{row['disk_ratio']:17.3f} {row['copied_by_the_old_design'] / 2**30:12.2f}"
+            f"{row['disk_ratio']:17.3f} {row['copied_by_the_old_design'] / 2**30:12.2f} "
+            f"{row['reader']['reads']}, {row['reader']['errors']}, {row['reader']['counts_seen']}"
         )
     return "\n".join(lines)
 

@@ -22,6 +22,7 @@ from flows.sources_cli import sources_app
 from flows.terminal import (
     DbOption,
     Format,
+    catalog_setting,
     checked_url,
     console,
     db_path,
@@ -275,7 +276,7 @@ def shell(ctx: typer.Context, db: Path | None = DbOption) -> None:
 
     with duckdb.connect() as con:
         extensions = warehouse.extensions.install(con)
-    attach = Lake.at(path).attach_sql(READER_ALIAS, read_only=True)
+    attach = Lake.at(path, catalog_setting()).attach_sql(READER_ALIAS, read_only=True)
     setup = (
         f"SET extension_directory = '{extensions}'; SET autoinstall_known_extensions = false; "
         f"SET TimeZone = 'UTC'; {attach}; USE {READER_ALIAS};"

@@ -12,6 +12,7 @@ import typer
 from flows.terminal import (
     DbOption,
     Format,
+    catalog_setting,
     checked_url,
     console,
     db_path,
@@ -70,7 +71,7 @@ def sources_add(
         sources = [Source(f.candidate.kind, f.candidate.url, name or f.candidate.title) for f in picked]
     else:
         sources = [Source(chosen_kind, url, name)]  # type: ignore[arg-type]  # not 'site' here
-    with writing(Warehouse(db_path(db))) as con:
+    with writing(Warehouse(db_path(db), catalog_setting())) as con:
         added = subscribe(con, sources, datetime.now(UTC), site=site)
     for s in sources:
         state = "subscribed" if s in added else "already subscribed, updated"
@@ -115,7 +116,7 @@ def sources_list(
     except SourcesFileError as exc:
         raise fail(str(exc), 2) from exc
     path = db_path(db)
-    if not path.exists():
+    if catalog_setting() is None and not path.exists():
         rows = status_rows(None, in_file)
     else:
         with open_warehouse(path) as con:
@@ -137,7 +138,7 @@ def sources_remove(
 
     file = load_settings().sources_file()
     in_file = file is not None and any(s.uri == url for s in read_sources_file(file))
-    with writing(Warehouse(db_path(db))) as con:
+    with writing(Warehouse(db_path(db), catalog_setting())) as con:
         removed = unsubscribe(con, url)
     if not removed:
         where = f": it is listed in {file}; remove it there" if in_file else ""
@@ -166,7 +167,8 @@ def sources_check(
     from warehouse.writer import Warehouse
 
     settings = load_settings().with_overrides(config=config, force=True)
-    configured = configured_sources(settings.sources_file(), stored_subscriptions(Warehouse(db_path(db))))
+    store = Warehouse(db_path(db), catalog_setting())
+    configured = configured_sources(settings.sources_file(), stored_subscriptions(store))
     if url is not None:
         kind = guess_kind(checked_url(url))
         if kind == "site" and all(s.uri != url for s in configured):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -58,10 +59,21 @@ def db_path(db: Path | None) -> Path:
         raise fail(str(exc), 2) from exc
 
 
+def catalog_setting() -> str | None:
+    """Return the DuckLake catalog other than the SQLite file (NEWSFLOW_CATALOG, else the config
+    files' `catalog`), read without pydantic; None for the SQLite file."""
+    from tasks.configfile import ConfigFileError, file_settings
+
+    try:
+        return os.environ.get("NEWSFLOW_CATALOG") or file_settings().get("catalog") or None
+    except ConfigFileError as exc:
+        raise fail(str(exc), 2) from exc
+
+
 def existing_db(db: Path | None) -> Path:
     """Return the warehouse file a reading command opens, or exit 2 when there is none yet."""
     path = db_path(db)
-    if not path.exists():
+    if catalog_setting() is None and not path.exists():
         raise fail(f"no warehouse at {path}: run `newsflow run` first", 2)
     return path
 
@@ -71,7 +83,7 @@ def open_warehouse(path: Path, as_of: int | None = None) -> duckdb.DuckDBPyConne
     names (as of a lake snapshot, if given): every command that reads the warehouse opens it here."""
     import warehouse
 
-    return warehouse.connect(path, read_only=True, as_of=as_of)
+    return warehouse.connect(path, read_only=True, as_of=as_of, catalog=catalog_setting())
 
 
 def checked_url(given: str) -> str:

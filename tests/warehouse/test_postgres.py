@@ -169,3 +169,21 @@ def test_several_processes_write_one_postgres_lake_each_article_once(
     # One data folder, the one the first writer created and the catalog records, shared by both.
     folders = [d for d, _ in runs if list(d.with_name("newsflow.files").rglob("*.parquet"))]
     assert lake is not None and [str(d.with_name("newsflow.files")) + os.sep for d in folders] == [lake[0]]
+    # The CLI reads the same lake through NEWSFLOW_CATALOG, no SQLite file needed.
+    query = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "newsflow"),
+            "query",
+            "--format",
+            "csv",
+            "--db",
+            str(db),
+            "SELECT count(*) AS n FROM articles",
+        ],
+        env=server.env(NEWSFLOW_CATALOG=catalog),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert query.returncode == 0, query.stderr
+    assert query.stdout.split() == ["n", str(len(names))]
