@@ -27,8 +27,11 @@ def connect(
     in-memory database holding both schemas, for tests and benchmarks.
     """
     if str(path) == ":memory:":
+        from warehouse import extensions
+
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
+        extensions.load(con, "fts")  # stem(), for the search macros
         return con
     from warehouse.lake import Lake
 

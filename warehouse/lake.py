@@ -66,7 +66,7 @@ class Lake:
         con = duckdb.connect()
         try:
             con.execute("SET TimeZone = 'UTC'")
-            extensions.load(con, "ducklake", "sqlite_scanner")
+            extensions.load(con, "ducklake", "sqlite_scanner", "fts")  # fts: stem(), for search
             if read_only:
                 con.execute(self.attach_sql(READER_ALIAS, read_only=True, as_of=as_of))
                 con.execute(f"USE {READER_ALIAS}")
