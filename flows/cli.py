@@ -228,6 +228,37 @@ def export(
     )
 
 
+@app.command()
+def search(
+    terms: str = typer.Argument(..., help="Words to search for (any of them), in title and text."),
+    lang: str | None = typer.Option(None, "--lang", help="Only articles in this language (ISO 639-1, und)."),
+    source: str | None = typer.Option(
+        None, "--source", help="Only articles of this source: its URI, or a subscription's name."
+    ),
+    since: datetime | None = typer.Option(
+        None, formats=["%Y-%m-%d"], help="Only articles dated (published, else fetched) on or after this day."
+    ),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="At most this many articles."),
+    format: Format = typer.Option(Format.table, "--format", help="Output format."),
+    db: Path | None = DbOption,
+) -> None:
+    """Search the articles, best BM25 match first, with a snippet around the first matched word
+    (marked [[so]]); SQL: SELECT * FROM search('words')."""
+    from warehouse.search import COLUMNS, TABLE_COLUMNS, Filter
+    from warehouse.search import search as ranked
+
+    only = Filter(since.date() if since else None, lang, source)
+    try:
+        with open_warehouse(existing_db(db)) as con:
+            hits = ranked(con, terms, only, limit=limit, width=56 if format is Format.table else 160)
+    except duckdb.CatalogException as exc:
+        raise fail(f"search failed: {exc} (a warehouse no run of this version has migrated?)") from exc
+    except duckdb.Error as exc:
+        raise fail(f"search failed: {exc}") from exc
+    columns = TABLE_COLUMNS if format is Format.table else COLUMNS
+    print_rows(columns, [h.row(columns) for h in hits], format)
+
+
 # Each a view in warehouse/views/: what `stats` prints, titled.
 STATS = {
     "articles by source": "SELECT * FROM articles_by_source",
@@ -279,7 +310,7 @@ def shell(ctx: typer.Context, db: Path | None = DbOption) -> None:
     attach = Lake.at(path, catalog_setting()).attach_sql(READER_ALIAS, read_only=True)
     setup = (
         f"SET extension_directory = '{extensions}'; SET autoinstall_known_extensions = false; "
-        f"SET TimeZone = 'UTC'; {attach}; USE {READER_ALIAS};"
+        f"SET TimeZone = 'UTC'; LOAD fts; {attach}; USE {READER_ALIAS};"
     )
     os.execv(cli, [cli, "-cmd", setup, *ctx.args])
 

@@ -17,6 +17,7 @@ from tasks.records import Duplicate, Prepared, Quarantined, Source
 from tasks.staging import ARTICLE_SCHEMA as SCHEMA_ARTICLES
 from tasks.staging import article_columns
 from warehouse import merge
+from warehouse.search import index_articles
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
@@ -41,6 +42,7 @@ def write_articles(
     articles = [p.article for p in items]
     table = pa.table(article_columns(articles), SCHEMA_ARTICLES)
     _insert(con, "articles", table)
+    index_articles(con, table)  # their search postings, in the same lake transaction
     _insert(
         index,
         "article_keys",

@@ -21,7 +21,16 @@ from .conftest import SEEDS
 from .test_dedup import RULE, edited, first_words, make
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
-TABLES = ("articles", "duplicates", "quarantine", "sources", "raw_documents", "signatures")
+TABLES = (
+    "articles",
+    "duplicates",
+    "quarantine",
+    "sources",
+    "raw_documents",
+    "signatures",
+    "search_docs",
+    "search_terms",
+)
 TEXTS = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
 
 

@@ -28,8 +28,11 @@ def connect(
     catalog: a DuckLake catalog other than the SQLite file path (NEWSFLOW_CATALOG, PostgreSQL).
     """
     if str(path) == ":memory:":
+        from warehouse import extensions
+
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
+        extensions.load(con, "fts")  # stem(), for the search macros
         return con
     from warehouse.lake import Lake
 

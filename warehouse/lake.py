@@ -101,7 +101,8 @@ class Lake:
         con = duckdb.connect()
         try:
             con.execute("SET TimeZone = 'UTC'")
-            extensions.load(con, "ducklake", "postgres_scanner" if self.postgres else "sqlite_scanner")
+            # fts: stem(), which search needs
+            extensions.load(con, "ducklake", "postgres_scanner" if self.postgres else "sqlite_scanner", "fts")
             if read_only:
                 con.execute(self.attach_sql(READER_ALIAS, read_only=True, as_of=as_of))
                 con.execute(f"USE {READER_ALIAS}")
