@@ -160,18 +160,35 @@ def catch_up(con: duckdb.DuckDBPyConnection, index: duckdb.DuckDBPyConnection) -
             for table in ("article_keys", "duplicate_keys", "signature_keys", "lsh_bands"):
                 index.execute(f"DELETE FROM {table}")
         # A re-extracted or revised article comes again under its id: its keys follow its text.
-        articles = f"(SELECT DISTINCT ON (article_id) {_KEYS} FROM {changed('articles')})"
+        articles = (
+            f"(SELECT DISTINCT ON (article_id) {_KEYS} FROM {changed('articles')} "
+            "ORDER BY article_id, fetched_at DESC)"
+        )
         index.execute(f"DELETE FROM article_keys WHERE article_id IN (SELECT article_id FROM {articles})")
         index.execute(f"INSERT INTO article_keys ({_KEYS}) SELECT {_KEYS} FROM {articles}")
         index.execute(
             f"INSERT INTO duplicate_keys SELECT DISTINCT duplicate_id FROM {changed('duplicates')} "
             "WHERE duplicate_id NOT IN (SELECT duplicate_id FROM duplicate_keys)"
         )
-        fresh = (
-            f"(SELECT DISTINCT article_id, signature, shingles FROM {changed('signatures')} "
-            "WHERE article_id NOT IN (SELECT article_id FROM signature_keys))"
-        )
-        index.execute("INSERT INTO lsh_bands " + _BANDS.format(source=fresh))  # before the keys: they filter
+        if absorbed is None:
+            fresh = f"(SELECT article_id, signature, shingles FROM {lake}.main.signatures)"
+        else:
+            # A revised article's signature comes again: its keys and bands are replaced.
+            index.execute(
+                "CREATE OR REPLACE TEMP TABLE signed_ids AS "
+                f"SELECT DISTINCT article_id FROM {changed('signatures')}"
+            )
+            signed = index.execute("SELECT count(*) FROM signed_ids").fetchone()
+            if signed and signed[0]:
+                for table in ("signature_keys", "lsh_bands"):
+                    index.execute(
+                        f"DELETE FROM {table} WHERE article_id IN (SELECT article_id FROM signed_ids)"
+                    )
+            fresh = (
+                f"(SELECT article_id, signature, shingles FROM {lake}.main.signatures "
+                "WHERE article_id IN (SELECT article_id FROM signed_ids))"
+            )
+        index.execute("INSERT INTO lsh_bands " + _BANDS.format(source=fresh))
         index.execute(f"INSERT INTO signature_keys SELECT * FROM {fresh}")
         taken = index.execute("SELECT count(*) FROM article_keys").fetchone()
         absorb(index, current)
