@@ -79,7 +79,8 @@ def test_a_page_relisted_with_a_newer_date_and_changed_text_is_revised(
     with warehouse.connect(db_path, read_only=True) as con:
         text, content_hash, run_id = con.execute("SELECT text, content_hash, run_id FROM articles").fetchone()
         versions = con.execute(
-            "SELECT version, text, content_hash, run_id, replaced_by, reason, change_size FROM article_versions"
+            "SELECT version, text, content_hash, run_id, replaced_by, reason, change_size "
+            "FROM article_versions"
         ).fetchall()
         stories = con.execute("SELECT versions, title, last_reason FROM changed_stories").fetchall()
     assert added[0] in text and added[0] not in old_text and content_hash != old_hash
