@@ -13,14 +13,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-import warehouse
 from tasks.clean import MIN_SOURCE_DOCS, decode_text
 from tasks.clean.stories import repeated_lines
 from tasks.prepare import PrepareConfig, prepare_all
 from tasks.records import EntryMeta, Quarantined, RawDocument
 from tasks.revisions import Revised, revise
 from tasks.rows import write_quarantine
-from warehouse.lake import absorb, current_snapshot
+from warehouse.lake import writing
 
 CHUNK = 200  # raw documents read, cleaned and compared at a time
 
@@ -183,10 +182,7 @@ def reextract_documents(
     summary = ReextractSummary()
     reasons: Counter[str] = Counter()
     aside: list[Quarantined] = []
-    index = warehouse.index_cursor(con)
-    con.execute("BEGIN TRANSACTION")
-    index.execute("BEGIN TRANSACTION")
-    try:
+    with writing(con) as (index, written):
         keys = selected(con, selection)
         by_source: dict[str, list[str]] = defaultdict(list)
         for uri, sid in keys:
@@ -212,16 +208,7 @@ def reextract_documents(
                     )
                 )
         write_quarantine(con, aside, run_id, now)
-        con.execute("COMMIT")
-        snapshot = current_snapshot(con)
-        absorb(index, snapshot)
-        index.execute("COMMIT")
-    except BaseException:
-        warehouse.rollback(con)
-        warehouse.rollback(index)
-        raise
-    finally:
-        index.close()
+    snapshot = written.snapshot
     summary.changed = revised.revised
     summary.unchanged = revised.unchanged
     summary.minor = revised.minor

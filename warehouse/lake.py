@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,6 +124,44 @@ def absorb(index: duckdb.DuckDBPyConnection, snapshot: int | None) -> None:
         return
     index.execute("DELETE FROM absorbed")
     index.execute("INSERT INTO absorbed VALUES (?)", [snapshot])
+
+
+def commit_index(index: duckdb.DuckDBPyConnection, snapshot: int | None) -> None:
+    """Commit the index's transaction with the lake snapshot its rows now reach (after the
+    lake's commit: a writer killed before this leaves the index behind, never ahead)."""
+    absorb(index, snapshot)
+    index.execute("COMMIT")
+
+
+@dataclass
+class Written:
+    """What a write transaction committed: the lake snapshot that holds its rows."""
+
+    snapshot: int | None = None
+
+
+@contextlib.contextmanager
+def writing(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[duckdb.DuckDBPyConnection, Written]]:
+    """Open one lake transaction on con and one on the writer's index (yielded, with what was
+    written); commit the lake first, then the index with the snapshot it now reaches. A writer
+    killed in between leaves the index behind the lake, and the next one catches it up."""
+    import warehouse
+
+    index = warehouse.index_cursor(con)
+    written = Written()
+    con.execute("BEGIN TRANSACTION")
+    index.execute("BEGIN TRANSACTION")
+    try:
+        yield index, written
+        con.execute("COMMIT")
+        written.snapshot = current_snapshot(con)
+        commit_index(index, written.snapshot)
+    except BaseException:
+        warehouse.rollback(con)
+        warehouse.rollback(index)
+        raise
+    finally:
+        index.close()
 
 
 def catch_up(con: duckdb.DuckDBPyConnection, index: duckdb.DuckDBPyConnection) -> int:
