@@ -43,7 +43,19 @@ def reextract_task(
     return summary
 
 
-@flow(name="newsflow-reextract", timeout_seconds=6 * 3600)
+def _run_name() -> str:
+    """Name the flow run for what it re-extracts: a source or all, since a date, and when."""
+    params = runtime.flow_run.parameters
+    since = params.get("since")
+    what = params.get("source") or "all sources"
+    return (
+        f"reextract {what}"
+        + (f" since {str(since)[:10]}" if since else "")
+        + f" {datetime.now(UTC):%Y-%m-%d %H:%M}"
+    )
+
+
+@flow(name="newsflow-reextract", flow_run_name=_run_name, timeout_seconds=6 * 3600)
 def reextract(
     db: str | None = None, since: datetime | None = None, source: str | None = None
 ) -> ReextractSummary:
