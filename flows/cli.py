@@ -127,6 +127,43 @@ def run(
     print_report(console, summary, finished)
 
 
+@app.command()
+def reextract(
+    db: Path | None = DbOption,
+    since: datetime | None = typer.Option(
+        None,
+        metavar="DATE",
+        help="Only documents fetched on or after this date (YYYY-MM-DD[ HH:MM:SS], UTC).",
+    ),
+    source: str | None = typer.Option(None, metavar="URI-OR-NAME", help="Only this source: its URI or name."),
+) -> None:
+    """Clean the stored raw documents again with the current cleaner, without refetching; an
+    article whose text changed keeps its earlier text in article_versions."""
+    from datetime import UTC
+
+    from tasks.settings import prefect_defaults
+
+    path = existing_db(db)
+    prefect_defaults()
+    from flows.reextract import reextract as reextract_flow  # late: Prefect reads its settings at import
+
+    when = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since
+    try:
+        with interrupt_once():
+            summary = reextract_flow(db=str(db) if db else None, since=when, source=source)
+    except KeyboardInterrupt:
+        errors.print("newsflow: re-extraction interrupted; nothing was changed", markup=False)
+        exit_now(130)
+    except Exception as exc:
+        raise fail(f"reextract failed: {failure_message(exc, path.parent)}") from exc
+    console.print(
+        literal_table(
+            ["re-extracted", "changed", "unchanged", "quarantined now"],
+            [(summary.reextracted, summary.changed, summary.unchanged, summary.quarantined)],
+        )
+    )
+
+
 def _ui_url() -> str | None:
     from prefect.settings import get_current_settings
 

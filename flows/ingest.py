@@ -90,7 +90,7 @@ def ingest(
         streamed = stream_to_staging([*changed.jobs, *listing.jobs], engine, prepare, folder)
         aside = SetAside.of(plan.all(), opened, listing, streamed)
         near = NearRule(settings.near_threshold, settings.near_containment)
-        result = load(store, run, folder, as_is(aside), near)
+        result = load(store, run, folder, as_is(aside), near, settings.revision_min_change)
 
     summary = RunSummary.of(files=len(changed.jobs), listing=listing, streamed=streamed, result=result)
     if summary.unaccounted:

@@ -34,8 +34,9 @@ def _entry(value: str | None) -> EntryMeta | None:
     if value is None:
         return None
     data: dict[str, Any] = json.loads(value)
-    if data.get("published"):
-        data["published"] = datetime.fromisoformat(data["published"])
+    for name in ("published", "updated"):
+        if data.get(name):
+            data[name] = datetime.fromisoformat(data[name])
     return EntryMeta(**data)
 
 

@@ -21,8 +21,9 @@ from tasks.fetch.listing import Listing, Opened
 from tasks.log import run_logger
 from tasks.records import Article, Deferred, Prepared, Quarantined, Run, Source
 from tasks.report import ARTIFACT_ROWS
+from tasks.revisions import Revised, revise, stored_articles
 from tasks.staging import read_batch, staged_batches
-from warehouse.lake import absorb, current_snapshot
+from warehouse.lake import writing
 from warehouse.writer import Warehouse, transient
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class LoadResult:
     duplicate_kinds: Counter[str] = field(default_factory=Counter)
     first_new: list[Article] = field(default_factory=list)  # ARTIFACT_ROWS at most
     snapshot: int | None = None  # the lake snapshot that holds the run's rows
+    revisions: Revised = field(default_factory=Revised)  # stored articles that came again
 
     @property
     def duplicates(self) -> int:
@@ -71,6 +73,7 @@ def load_batches(
     feed_health: Sequence[FeedHealth] = (),
     deferred: Sequence[Deferred] = (),
     taken: Collection[str] = (),
+    min_change: float = 0.05,
 ) -> LoadResult:
     """Deduplicate and write a run's batches, taken one at a time, in a single lake transaction
     (readers see all of the run or none of it); return what was added.
@@ -79,34 +82,47 @@ def load_batches(
     in between leaves the index behind the lake, and the next writer catches it up.
     """
     result = LoadResult()
-    index = warehouse.index_cursor(con)
-    con.execute("BEGIN TRANSACTION")
-    index.execute("BEGIN TRANSACTION")
-    try:
+    with writing(con) as (index, written):
         write_sources(con, sources, run_id, now)
         for batch in batches:
             for start in range(0, len(batch), LOOKUP_CHUNK):
                 chunk = batch[start : start + LOOKUP_CHUNK]
                 # The lookups see this transaction's own inserts: a copy of an article of an
                 # earlier chunk or batch of the run is a duplicate, as across runs.
-                verdicts: Verdicts = classify(chunk, lookup_known(index, chunk), rule=near)
-                write_articles(con, index, verdicts.new)
-                write_duplicates(con, index, verdicts.duplicates, run_id, now)
-                result.add(verdicts)
+                _load_chunk(
+                    con, index, chunk, result, run_id=run_id, now=now, near=near, min_change=min_change
+                )
         write_quarantine(con, quarantined, run_id, now)
         write_feed_health(con, feed_health)
         write_deferred(con, deferred, taken, run_id=run_id, now=now)
-        con.execute("COMMIT")
-        result.snapshot = current_snapshot(con)
-        absorb(index, result.snapshot)
-        index.execute("COMMIT")
-    except BaseException:
-        warehouse.rollback(con)
-        warehouse.rollback(index)
-        raise
-    finally:
-        index.close()
+    result.snapshot = written.snapshot
     return result
+
+
+def _load_chunk(
+    con: duckdb.DuckDBPyConnection,
+    index: duckdb.DuckDBPyConnection,
+    chunk: Sequence[Prepared],
+    result: LoadResult,
+    *,
+    run_id: str,
+    now: datetime,
+    near: NearRule,
+    min_change: float,
+) -> None:
+    """Classify and write one chunk of a batch, in the open transactions; count it in result."""
+    # A stored article that came again (a page re-fetched, a seed file changed):
+    # unchanged, or revised when its text changed enough.
+    stored = stored_articles(index, [p.article.raw_uri for p in chunk])
+    again = [p for p in chunk if p.article.raw_uri in stored]
+    fresh = [p for p in chunk if p.article.raw_uri not in stored]
+    verdicts = classify(fresh, lookup_known(index, fresh), rule=near) if fresh else Verdicts([], [], 0)
+    write_articles(con, index, verdicts.new)
+    write_duplicates(con, index, verdicts.duplicates, run_id, now)
+    result.add(verdicts)
+    revised = revise(con, index, again, run_id=run_id, now=now, min_change=min_change, reason="refetch")
+    result.revisions.add(revised)
+    result.unchanged += revised.compared
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +155,9 @@ class SetAside:
     retry_jitter_factor=0.5,
     retry_condition_fn=transient,
 )
-def load(store: Warehouse, run: Run, staging: Path, aside: SetAside, near: NearRule) -> LoadResult:
+def load(
+    store: Warehouse, run: Run, staging: Path, aside: SetAside, near: NearRule, min_change: float = 0.05
+) -> LoadResult:
     """Deduplicate the run's staged batches against the warehouse and load them in one
     transaction, reading one batch file at a time."""
     files = staged_batches(staging)
@@ -156,6 +174,7 @@ def load(store: Warehouse, run: Run, staging: Path, aside: SetAside, near: NearR
             feed_health=aside.feed_health,
             deferred=aside.deferred,
             taken=aside.taken,
+            min_change=min_change,
         )
         # After the commit: a run that stops in between only prepares those files again.
         index = warehouse.index_cursor(con)
@@ -164,11 +183,13 @@ def load(store: Warehouse, run: Run, staging: Path, aside: SetAside, near: NearR
         finally:
             index.close()
     run_logger().info(
-        "loaded %d new articles from %d staged batches; duplicates %s; %d unchanged; %d quarantined",
+        "loaded %d new articles from %d staged batches; duplicates %s; %d unchanged (%d revised); "
+        "%d quarantined",
         result.new,
         len(files),
         dict(result.duplicate_kinds) or "none",
         result.unchanged,
+        result.revisions.revised,
         len(aside.quarantined),
     )
     return result

@@ -54,6 +54,7 @@ class EntryMeta:
     published: datetime | None = None
     summary: str | None = None
     language: str | None = None  # a news sitemap's news:language, as the publisher declares it
+    updated: datetime | None = None  # when the entry says its page last changed: <updated>, lastmod
 
 
 @dataclass(frozen=True, slots=True)

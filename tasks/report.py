@@ -52,6 +52,8 @@ class RunSummary:
     deferred_reasons: dict[str, int]
     feeds: dict[str, str]  # feed or sitemap URI -> new | unchanged | deferred | failed
     feed_names: dict[str, str] = field(default_factory=dict)  # URI -> subscription name, when named
+    revisited: int = 0  # of unchanged: stored articles fetched again (entry updated since, --force)
+    revised: int = 0  # of unchanged: stored articles whose text changed enough to keep a version
 
     @classmethod
     def of(cls, *, files: int, listing: Listing, streamed: Streamed, result: LoadResult) -> RunSummary:
@@ -79,6 +81,8 @@ class RunSummary:
             deferred_reasons=_by_count(Counter(d.reason for d in waiting)),
             feeds=dict(listing.feeds),
             feed_names=dict(listing.names),
+            revisited=listing.revisits,
+            revised=result.revisions.revised,
         )
 
     @property
@@ -178,6 +182,12 @@ def summary_markdown(summary: RunSummary, report: RunReport) -> str:
         f"{summary.documents} documents read or fetched; {summary.skipped_known} URLs stored "
         f"already, not fetched; {summary.feed_faults} feeds set aside.",
     ]
+    if summary.revisited or summary.revised:
+        lines += [
+            "",
+            f"{summary.revisited} stored articles fetched again; {summary.revised} of the articles "
+            "that came again were revised (newest text kept, the earlier one in `article_versions`).",
+        ]
     for title, counts in (
         ("Languages", summary.languages),
         ("Duplicates by kind", summary.duplicate_kinds),

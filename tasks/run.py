@@ -18,7 +18,7 @@ from tasks.fetch.listing import Opened
 from tasks.records import Run, Source
 from tasks.report import RunSummary
 from warehouse.lake import compact
-from warehouse.ledger import finish_run, start_run
+from warehouse.ledger import finish_run, start_run, stored_fetched
 from warehouse.writer import SLOT_WAIT_SECONDS, Warehouse, transient
 
 # Warehouse I/O faults (a lock, a full disk) may pass; bad data will not.
@@ -40,7 +40,7 @@ def open_run(store: Warehouse, run: Run, sources: list[Source]) -> Opened:
     with store.locked(), store.connect() as con:
         known = start_run(con, run.run_id, str(runtime.flow_run.id or "") or None, run.now)
         waiting = read_deferred(con, [s.source_id for s in sources])
-        return Opened(known, read_feed_health(con), waiting, read_seed_files(con))
+        return Opened(known, read_feed_health(con), waiting, read_seed_files(con), stored_fetched(con))
 
 
 @task(

@@ -85,6 +85,17 @@ class Settings(BaseSettings):
     min_words: int = Field(
         25, description="Articles with fewer words after cleaning are quarantined as too short."
     )
+    revision_min_change: float = Field(
+        0.05,
+        description="Share of word 5-shingles (1 - Jaccard) by which a stored article's text must "
+        "change, re-fetched or re-extracted, to be a revision: the newest text replaces it and the "
+        "earlier one goes to article_versions; a smaller change keeps the stored text.",
+    )
+    revisit_days: float = Field(
+        2.0,
+        description="A forced run (newsflow run --force) fetches again the stored articles its feeds "
+        "and sitemaps list that were fetched within this many days (within the per-source cap).",
+    )
     http_deadline: float = Field(
         60.0, description="Total wall-clock limit of one HTTP request (each redirect hop), seconds."
     )
@@ -225,6 +236,7 @@ class Settings(BaseSettings):
             force=self.force,
             sitemap_max_age_days=self.sitemap_max_age_days,
             sitemap_max_children=self.sitemap_max_children,
+            revisit_days=self.revisit_days,
         )
 
     def prepare_config(self, now: datetime, run_id: str) -> PrepareConfig:

@@ -220,3 +220,55 @@ def test_an_index_left_behind_the_lake_catches_up(db_path: Path, tmp_path: Path)
     third = run(db_path, "r3", [make(TEXTS[1], key="seeds/b.txt"), make(TEXTS[1], key="seeds/b-copy.txt")])
     assert (third.new, third.unchanged, third.duplicate_kinds) == (0, 1, {"content": 1})
     assert counts(db_path)["articles"] == after["articles"]
+
+
+def test_a_stored_article_whose_text_changed_is_revised_and_its_keys_follow(db_path: Path) -> None:
+    from dataclasses import replace
+
+    first = [make(t, key=f"seeds/{i}.txt") for i, t in enumerate(TEXTS)]
+    run(db_path, "r1", first)
+    later = NOW.replace(hour=6)
+    changed = TEXTS[1] + " " + TEXTS[3]  # a long passage added: a revision
+    minor = TEXTS[2].replace(TEXTS[2].split()[5], "autrement", 1)  # one word: below the threshold
+    again = [
+        replace(p, article=replace(p.article, fetched_at=later))
+        for p in (make(changed, key="seeds/1.txt"), make(minor, key="seeds/2.txt"), first[0])
+    ]
+    second = run(db_path, "r2", again)
+    assert (second.new, second.unchanged, second.revisions.revised, second.revisions.minor) == (0, 3, 1, 1)
+    with warehouse.connect(db_path, read_only=True) as con:
+        text, run_id, fetched = con.execute(
+            "SELECT text, run_id, fetched_at FROM articles WHERE raw_uri = 'seeds/1.txt'"
+        ).fetchone()
+        assert (text, run_id, fetched) == (changed, "r2", later)
+        assert con.execute(
+            "SELECT text, fetched_at FROM articles WHERE raw_uri = 'seeds/2.txt'"
+        ).fetchone() == (
+            TEXTS[2],
+            later,
+        )
+        version = con.execute(
+            "SELECT version, text, run_id, replaced_by, reason, change_size FROM article_versions"
+        ).fetchall()
+        assert [(v[0], v[1], v[3], v[4]) for v in version] == [(1, TEXTS[1], "r2", "refetch")]
+        assert 0.05 <= version[0][5] <= 1
+        assert con.execute("SELECT versions, last_reason FROM changed_stories").fetchall() == [(2, "refetch")]
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (len(TEXTS),)
+    keys = index_keys(db_path)
+    # The index follows the new text; rebuilt from the lake, it holds the same keys.
+    db_path.with_name(f".{db_path.stem}.index.duckdb").unlink()
+    assert index_keys(db_path) == keys
+    # A copy of the new text is now a content duplicate of the revised article.
+    third = run(db_path, "r3", [make(changed, key="seeds/copy.txt")])
+    assert third.duplicate_kinds == {"content": 1}
+    assert counts(db_path)["articles"] == len(TEXTS)
+
+
+def test_an_index_left_behind_a_revision_catches_up(db_path: Path, tmp_path: Path) -> None:
+    run(db_path, "r1", [make(TEXTS[0], key="seeds/a.txt")])
+    index = db_path.with_name(f".{db_path.stem}.index.duckdb")
+    shutil.copy(index, tmp_path / "behind.duckdb")
+    run(db_path, "r2", [make(TEXTS[1], key="seeds/a.txt")])  # the same key, another story
+    revised = index_keys(db_path)
+    shutil.copy(tmp_path / "behind.duckdb", index)
+    assert index_keys(db_path) == revised

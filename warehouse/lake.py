@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,6 +172,44 @@ def absorb(index: duckdb.DuckDBPyConnection, snapshot: int | None) -> None:
     index.execute("INSERT INTO absorbed VALUES (?)", [snapshot])
 
 
+def commit_index(index: duckdb.DuckDBPyConnection, snapshot: int | None) -> None:
+    """Commit the index's transaction with the lake snapshot its rows now reach (after the
+    lake's commit: a writer killed before this leaves the index behind, never ahead)."""
+    absorb(index, snapshot)
+    index.execute("COMMIT")
+
+
+@dataclass
+class Written:
+    """What a write transaction committed: the lake snapshot that holds its rows."""
+
+    snapshot: int | None = None
+
+
+@contextlib.contextmanager
+def writing(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[duckdb.DuckDBPyConnection, Written]]:
+    """Open one lake transaction on con and one on the writer's index (yielded, with what was
+    written); commit the lake first, then the index with the snapshot it now reaches. A writer
+    killed in between leaves the index behind the lake, and the next one catches it up."""
+    import warehouse
+
+    index = warehouse.index_cursor(con)
+    written = Written()
+    con.execute("BEGIN TRANSACTION")
+    index.execute("BEGIN TRANSACTION")
+    try:
+        yield index, written
+        con.execute("COMMIT")
+        written.snapshot = current_snapshot(con)
+        commit_index(index, written.snapshot)
+    except BaseException:
+        warehouse.rollback(con)
+        warehouse.rollback(index)
+        raise
+    finally:
+        index.close()
+
+
 def catch_up(con: duckdb.DuckDBPyConnection, index: duckdb.DuckDBPyConnection) -> int:
     """Bring the writer's index level with the lake; return the articles it took in.
 
@@ -206,18 +245,35 @@ def catch_up(con: duckdb.DuckDBPyConnection, index: duckdb.DuckDBPyConnection) -
             for table in ("article_keys", "duplicate_keys", "signature_keys", "lsh_bands"):
                 index.execute(f"DELETE FROM {table}")
         # A re-extracted or revised article comes again under its id: its keys follow its text.
-        articles = f"(SELECT DISTINCT ON (article_id) {_KEYS} FROM {changed('articles')})"
+        articles = (
+            f"(SELECT DISTINCT ON (article_id) {_KEYS} FROM {changed('articles')} "
+            "ORDER BY article_id, fetched_at DESC)"
+        )
         index.execute(f"DELETE FROM article_keys WHERE article_id IN (SELECT article_id FROM {articles})")
         index.execute(f"INSERT INTO article_keys ({_KEYS}) SELECT {_KEYS} FROM {articles}")
         index.execute(
             f"INSERT INTO duplicate_keys SELECT DISTINCT duplicate_id FROM {changed('duplicates')} "
             "WHERE duplicate_id NOT IN (SELECT duplicate_id FROM duplicate_keys)"
         )
-        fresh = (
-            f"(SELECT DISTINCT article_id, signature, shingles FROM {changed('signatures')} "
-            "WHERE article_id NOT IN (SELECT article_id FROM signature_keys))"
-        )
-        index.execute("INSERT INTO lsh_bands " + _BANDS.format(source=fresh))  # before the keys: they filter
+        if absorbed is None:
+            fresh = f"(SELECT article_id, signature, shingles FROM {lake}.main.signatures)"
+        else:
+            # A revised article's signature comes again: its keys and bands are replaced.
+            index.execute(
+                "CREATE OR REPLACE TEMP TABLE signed_ids AS "
+                f"SELECT DISTINCT article_id FROM {changed('signatures')}"
+            )
+            signed = index.execute("SELECT count(*) FROM signed_ids").fetchone()
+            if signed and signed[0]:
+                for table in ("signature_keys", "lsh_bands"):
+                    index.execute(
+                        f"DELETE FROM {table} WHERE article_id IN (SELECT article_id FROM signed_ids)"
+                    )
+            fresh = (
+                f"(SELECT article_id, signature, shingles FROM {lake}.main.signatures "
+                "WHERE article_id IN (SELECT article_id FROM signed_ids))"
+            )
+        index.execute("INSERT INTO lsh_bands " + _BANDS.format(source=fresh))
         index.execute(f"INSERT INTO signature_keys SELECT * FROM {fresh}")
         taken = index.execute("SELECT count(*) FROM article_keys").fetchone()
         absorb(index, current)

@@ -28,6 +28,16 @@ def known_keys(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
         index.close()
 
 
+def stored_fetched(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:
+    """Return when each stored article was last fetched, by key: what says a listed page changed
+    since (its feed entry's `updated`, its sitemap `lastmod`)."""
+    index = warehouse.index_cursor(con)
+    try:
+        return dict(index.execute("SELECT raw_uri, fetched_at FROM article_keys").fetchall())
+    finally:
+        index.close()
+
+
 def start_run(
     con: duckdb.DuckDBPyConnection, run_id: str, flow_run_id: str | None, now: datetime
 ) -> frozenset[str]:

@@ -28,6 +28,20 @@ def index_articles(con: duckdb.DuckDBPyConnection, articles: pa.Table) -> None:
         con.unregister("search_incoming")
 
 
+def reindex_articles(con: duckdb.DuckDBPyConnection, articles: pa.Table) -> None:
+    """Replace the search postings of revised articles by those of their new texts, in the open
+    transaction that updates them."""
+    if articles.num_rows == 0:
+        return
+    con.register("search_revised", articles.select(["article_id"]))
+    try:
+        for table in ("search_docs", "search_terms"):
+            con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT article_id FROM search_revised)")
+    finally:
+        con.unregister("search_revised")
+    index_articles(con, articles)
+
+
 @dataclass(frozen=True, slots=True)
 class Filter:
     """Which articles a search returns; None takes all."""

@@ -18,7 +18,15 @@ from tasks.sources import SourcePlan
 def list_web(fetcher: Fetcher, plan: SourcePlan, opened: Opened, now: datetime) -> Listing:
     """Fetch the plan's due feeds; return their new entries, its pages and the items earlier
     runs left waiting, as jobs."""
-    return list_feeds(fetcher, plan, opened.known, now=now, health=opened.feed_health, waiting=opened.waiting)
+    return list_feeds(
+        fetcher,
+        plan,
+        opened.known,
+        now=now,
+        health=opened.feed_health,
+        waiting=opened.waiting,
+        fetched=opened.fetched,
+    )
 
 
 # No task timeout: the flow submits this to a thread, which Prefect cannot interrupt; every

@@ -90,6 +90,7 @@ def _json_feed(body: bytes, url: str) -> list[EntryMeta]:
                 title=item["title"] if isinstance(item.get("title"), str) and item["title"] else None,
                 author=", ".join(names) or None,
                 published=_iso(item.get("date_published") or item.get("date_modified")),
+                updated=_iso(item.get("date_modified")),
                 summary=_TAGS.sub(" ", summary).strip() if isinstance(summary, str) else None,
             )
         )
@@ -111,6 +112,7 @@ def _entry(entry: feedparser.FeedParserDict, base: str) -> EntryMeta:
         (ln.get("href") for ln in entry.get("links", []) if ln.get("href")), None
     )
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+    changed = entry.get("updated_parsed")
     summary = entry.get("summary")
     return EntryMeta(
         link=urljoin(base, link) if link else None,
@@ -119,4 +121,5 @@ def _entry(entry: feedparser.FeedParserDict, base: str) -> EntryMeta:
         author=entry.get("author") or None,
         published=datetime.fromtimestamp(calendar.timegm(stamp), UTC) if stamp else None,
         summary=_TAGS.sub(" ", summary).strip() if summary else None,
+        updated=datetime.fromtimestamp(calendar.timegm(changed), UTC) if changed else None,
     )

@@ -63,6 +63,7 @@ class FetchPolicy:
     force: bool  # ignore feeds' back-off and validators: fetch every source now
     sitemap_max_age_days: float  # sitemap URLs dated before this many days ago are not taken
     sitemap_max_children: int  # sitemaps of an index read per run, newest first
+    revisit_days: float = 2.0  # a forced run fetches again the listed articles fetched this recently
 
 
 class Budget:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -168,6 +168,7 @@ class Opened:
     feed_health: dict[str, FeedHealth]  # by feed URI: validators, hashes, back-off
     waiting: list[Deferred]  # items of the run's sources that earlier runs left for later
     seed_files: dict[str, SeedFile] = field(default_factory=dict)  # by key: as last stored
+    fetched: Mapping[str, datetime] = field(default_factory=dict)  # stored article key -> last fetched
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +180,7 @@ class Listing:
     feed_faults: list[Quarantined] = field(default_factory=list)
     item_faults: list[Quarantined] = field(default_factory=list)
     skipped_known: int = 0  # entries and pages stored already: unchanged, not fetched
+    revisits: int = 0  # of jobs: stored articles fetched again (entry updated since, or --force)
     feed_health: list[FeedHealth] = field(default_factory=list)  # after this run's feed fetches
     feeds: dict[str, FeedOutcome] = field(default_factory=dict)  # feed or sitemap URI -> this run's outcome
     names: dict[str, str] = field(default_factory=dict)  # feed or sitemap URI -> its subscription's name
@@ -197,6 +199,7 @@ def list_feeds(
     now: datetime,
     health: dict[str, FeedHealth],
     waiting: Sequence[Deferred] = (),
+    fetched: Mapping[str, datetime] | None = None,
 ) -> Listing:
     """Return the plan's pages, the items left waiting by earlier runs, and the due feeds' and
     sitemaps' new entries as jobs, skipping stored URLs; past a source's cap, new entries wait
@@ -215,16 +218,19 @@ def list_feeds(
         by_source[feed.source_id] += [PageJob(e.link, feed.source_id, e) for e in result.entries if e.link]
         if result.outcome == "failed":
             logger.warning("%s %s set aside: %s", feed.kind, feed.uri, result.health.last_error)
-    jobs, deferred, stored = _take(by_source, known, fetcher.policy.max_entries)
+    policy = fetcher.policy
+    again = Revisit(fetched or {}, now, timedelta(days=policy.revisit_days) if policy.force else None)
+    jobs, deferred, stored = _take(by_source, known, policy.max_entries, again)
     outcomes = [r.outcome for r in results]
     logger.info(
-        "feeds and sitemaps: %d read, %d unchanged, %d backed off, %d failed; pages: %d to fetch, %d already "
-        "stored, %d left for the next run",
+        "feeds and sitemaps: %d read, %d unchanged, %d backed off, %d failed; pages: %d to fetch (%d of them "
+        "stored, fetched again), %d already stored, %d left for the next run",
         outcomes.count("new"),
         outcomes.count("unchanged"),
         outcomes.count("deferred"),
         outcomes.count("failed"),
         len(jobs),
+        again.taken,
         stored,
         len(deferred),
     )
@@ -234,17 +240,40 @@ def list_feeds(
         feed_faults=[q for r in results for q in r.feed_faults],
         item_faults=[q for r in results for q in r.item_faults],
         skipped_known=stored,
+        revisits=again.taken,
         feed_health=[r.health for r in results],
         feeds={f.uri: r.outcome for f, r in zip(listed, results, strict=True)},
         names={f.uri: f.name for f in listed if f.name},
     )
 
 
+@dataclass
+class Revisit:
+    """Which stored articles a run fetches again: those whose feed entry or sitemap URL says they
+    changed after they were fetched (a date in the future is not believed), and on a forced run
+    those fetched within `window`."""
+
+    fetched: Mapping[str, datetime]  # stored article key -> when it was last fetched
+    now: datetime
+    window: timedelta | None  # a forced run's: stored articles fetched this recently
+    taken: int = 0
+
+    def wanted(self, job: PageJob) -> bool:
+        last = self.fetched.get(job.url)
+        if last is None:
+            return False  # stored as a duplicate, or not at all
+        updated = job.entry.updated if job.entry else None
+        if updated is not None and last < updated <= self.now:
+            return True
+        return self.window is not None and last >= self.now - self.window
+
+
 def _take(
-    by_source: dict[str, list[PageJob]], known: frozenset[str], cap: int
+    by_source: dict[str, list[PageJob]], known: frozenset[str], cap: int, again: Revisit | None = None
 ) -> tuple[list[PageJob], list[Deferred], int]:
-    """Return the jobs to fetch now (at most cap new URLs a source), those left for the next
-    run, and how many URLs were stored already; a URL listed twice is one item."""
+    """Return the jobs to fetch now (at most cap URLs a source, new ones and stored articles to
+    fetch again alike), those left for the next run, and how many URLs were stored already and
+    not fetched; a URL listed twice is one item."""
     seen: set[str] = set()
     jobs: list[PageJob] = []
     deferred: list[Deferred] = []
@@ -255,11 +284,14 @@ def _take(
             if job.url in seen:
                 continue
             seen.add(job.url)
-            if job.url in known:
+            revisit = job.url in known and again is not None and again.wanted(job)
+            if job.url in known and not revisit:
                 stored += 1
             elif taken < cap:
                 jobs.append(job)
                 taken += 1
+                if revisit and again is not None:
+                    again.taken += 1
             else:
                 deferred.append(
                     Deferred(

@@ -146,7 +146,7 @@ def _listed(elem: etree._Element, base: str) -> Listed | None:
     lastmod = w3c_date(_text(parts.get("lastmod")))
     news = parts.get("news")
     if news is None:
-        return Listed(EntryMeta(link=_absolute(base, loc)), lastmod)
+        return Listed(EntryMeta(link=_absolute(base, loc), updated=lastmod), lastmod)
     about = _children(news)
     published = w3c_date(_text(about.get("publication_date")))
     publication = about.get("publication")
@@ -155,6 +155,7 @@ def _listed(elem: etree._Element, base: str) -> Listed | None:
         title=_text(about.get("title")),
         published=published,
         language=_text(_children(publication).get("language")) if publication is not None else None,
+        updated=lastmod,
     )
     return Listed(entry, published or lastmod)
 

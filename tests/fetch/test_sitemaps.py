@@ -190,3 +190,35 @@ def test_a_refused_loopback_feed_names_the_setting_to_change(httpserver: HTTPSer
     assert fault.reason == "blocked_address" and "NEWSFLOW_ALLOW_HOSTS" in fault.detail
     assert "NEWSFLOW_ALLOW_HOSTS" in (result.health.last_error or "")
     assert result.health.next_attempt_at is not None and result.health.next_attempt_at > NOW
+
+
+def test_a_stored_url_whose_lastmod_moved_is_fetched_again_within_the_cap(httpserver: HTTPServer) -> None:
+    from datetime import timedelta
+
+    stamp = (NOW - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    urls = "".join(
+        f"<url><loc>{httpserver.url_for(p)}</loc><lastmod>{stamp}</lastmod></url>" for p in ("/a", "/b", "/c")
+    )
+    httpserver.expect_request("/sitemap.xml").respond_with_data(
+        f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>',
+        content_type="application/xml",
+    )
+    source = Source("sitemap", httpserver.url_for("/sitemap.xml"))
+    a, b, c = (httpserver.url_for(p) for p in ("/a", "/b", "/c"))
+    # /a and /c were fetched before their lastmod, /b after it
+    fetched = {a: NOW - timedelta(days=3), b: NOW - timedelta(minutes=5), c: NOW - timedelta(days=3)}
+    policy = test_policy(sitemap_max_age_days=2.0)
+    later = NOW - timedelta(hours=2)  # a lastmod after the listing's "now" is not believed
+    with fetch_session(policy) as fetcher:
+        plan = SourcePlan(None, [], [], [source])
+        listing = list_feeds(fetcher, plan, frozenset(fetched), now=NOW, health={}, fetched=fetched)
+        early = list_feeds(fetcher, plan, frozenset(fetched), now=later, health={}, fetched=fetched)
+    assert [j.url for j in listing.jobs] == [a, c]
+    assert (listing.revisits, listing.skipped_known, listing.discovered) == (2, 1, 3)
+    assert (early.revisits, early.skipped_known) == (0, 3)
+    forced = test_policy(sitemap_max_age_days=2.0, force=True, revisit_days=1.0, max_entries=1)
+    with fetch_session(forced) as fetcher:
+        capped = list_feeds(fetcher, plan, frozenset(fetched), now=NOW, health={}, fetched=fetched)
+    # forced: /a (lastmod moved) and /b (fetched within a day) are due; the cap of 1 defers one
+    assert ([j.url for j in capped.jobs], [d.uri for d in capped.deferred]) == ([a], [b, c])
+    assert capped.discovered == 3

@@ -74,7 +74,7 @@ POINTS = {
     # inside the load transaction: articles inserted, quarantine and commit still to come
     "tasks.load:write_quarantine": "nothing",
     # after the lake committed the run's rows, before the writer's index took in their keys
-    "tasks.load:absorb": "loaded, index behind",
+    "warehouse.lake:commit_index": "loaded, index behind",
 }
 
 
