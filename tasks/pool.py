@@ -29,7 +29,10 @@ def _serve(conn: Connection, warm: Callable[[], object] | None) -> None:
     or None arrives."""
     if warm is not None:
         warm()
-    conn.send(("ready", None))
+    try:
+        conn.send(("ready", None))
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the pool closed while this worker warmed up (a run stopped early, or Ctrl-C)
     while True:
         try:
             job = conn.recv()
