@@ -107,6 +107,9 @@ def _apply_views(con: duckdb.DuckDBPyConnection) -> None:
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply the lake's migrations not yet recorded, then the changed views, and bring the
     writer's index level with the lake; return the lake versions applied."""
+    from warehouse import extensions
+
+    extensions.load(con, "fts")  # the search migration and macros call fts's stem()
     applied = _apply(con, MIGRATIONS / "lake", "schema_migrations")
     _apply_views(con)
     prepare_index(con)
