@@ -78,8 +78,11 @@ class Lake:
     ) -> str:
         """Return the ATTACH statement of this lake.
 
-        A new SQLite catalog records its data path as given (relative to the folder newsflow
-        runs in); later ones name it absolute, so the folder may move with the catalog file.
+        A SQLite catalog is attached with its data folder's absolute path and
+        OVERRIDE_DATA_PATH, so newsflow finds the data beside the catalog wherever the folder
+        moves (the writer creates the catalog file first, to put it in WAL mode, so the path
+        the catalog records is the absolute one: a plain `duckdb` ATTACH without DATA_PATH
+        works until the folder is moved).
         A PostgreSQL catalog is shared: it records the data path absolute when `create`s it,
         and every later process reads and writes the folder it records (none overrides it).
         """
