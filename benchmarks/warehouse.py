@@ -147,11 +147,11 @@ def _disk(folder: Path) -> int:
 
 
 READER = """
-import sys, time, warehouse
+import select, sys, warehouse
 con = warehouse.connect(sys.argv[1], read_only=True)
 seen, reads, errors = set(), 0, 0
 print("ready", flush=True)
-while not sys.stdin.closed:
+while True:
     try:
         seen.add(con.execute("SELECT count(*) FROM articles").fetchall()[0][0])
         reads += 1
@@ -160,7 +160,7 @@ while not sys.stdin.closed:
     if select.select([sys.stdin], [], [], 0)[0]:
         break
 print(reads, errors, *sorted(seen), flush=True)
-""".replace("import sys,", "import select, sys,")
+"""
 
 
 def _reading(db: Path) -> subprocess.Popen[str]:

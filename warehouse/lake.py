@@ -90,8 +90,6 @@ class Lake:
         if self.created is None:
             if create:
                 options.append(f"DATA_PATH {_quote(str(self.data.resolve()) + os.sep)}")
-        elif not self.created.exists():
-            options.append(f"DATA_PATH {_quote(str(self.data) + os.sep)}")
         else:
             options += [f"DATA_PATH {_quote(str(self.data.resolve()) + os.sep)}", "OVERRIDE_DATA_PATH true"]
         if read_only:
