@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-from benchmarks import language, lookup, metadata, quality, runners, throughput
+from benchmarks import byline, language, lookup, metadata, quality, runners, throughput
 
 
 def _cpu_model() -> str:
@@ -49,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             lambda: language.main(["--sentences", "40", "--paragraphs", "20"] if quick else []),
         ),
         ("titles, authors, dates", lambda: metadata.main(["--every", "8"] if quick else [])),
+        ("byline search vs trafilatura", lambda: byline.main(["--limit", "300"] if quick else [])),
     ]
     print(
         f"machine: {_cpu_model()}, {__import__('os').cpu_count()} CPUs, Python {platform.python_version()}",

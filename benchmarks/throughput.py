@@ -79,7 +79,7 @@ def bare_loop(pages: Sequence[Page], time_limit: float = TIME_LIMIT) -> dict[str
 PROFILED = {
     "trafilatura.bare_extraction (main text)": ("trafilatura/core.py", "bare_extraction"),
     "page metadata (title, author, tags...)": ("tasks/clean/html.py", "page_metadata"),
-    "  byline search (no author in meta tags)": ("trafilatura/metadata.py", "extract_author"),
+    "  byline search (no author in meta tags)": ("tasks/clean/byline.py", "find_author"),
     "date search (htmldate, not run)": ("htmldate/core.py", "find_date"),
     "language (langdetect + py3langid)": ("tasks/language.py", "detect_language"),
     "normalize (to_article)": ("tasks/normalize.py", "to_article"),

@@ -98,6 +98,7 @@ def run(
     for given in [*feed, *url]:
         checked_url(given)
     path = db_path(db)
+    _start_workers()
     prefect_defaults()
     errors.print(_server_line(), markup=False, soft_wrap=True)
     from flows.ingest import ingest  # imported late: Prefect reads its settings at import
@@ -125,6 +126,21 @@ def run(
         raise fail(f"run failed: {failure_message(exc, path.parent)}") from exc
     finished = Finished(path, str(state.state_details.flow_run_id), time.monotonic() - started, _ui_url())
     print_report(console, summary, finished)
+
+
+def _start_workers() -> None:
+    """Start the run's worker processes before Prefect: they load their models on one core
+    while this process imports and starts the flow on the other."""
+    from pydantic import ValidationError
+
+    from tasks.pool import start_early
+    from tasks.settings import Settings
+
+    try:
+        workers = Settings().local_workers()
+    except ValidationError:
+        return  # the flow reports the settings' error, as a failed run
+    start_early(workers, ("tasks.preload",))  # tasks.prepare.PRELOAD, which imports Prefect
 
 
 @app.command()

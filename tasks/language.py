@@ -134,9 +134,3 @@ def detect_language(text: str, *, threshold: float, sample_chars: int) -> Langua
         return LanguageGuess(UNDETERMINED, 0.0)
     warm_detector()
     return combine(langdetect_opinion(sample), langid_opinion(sample), threshold=threshold)
-
-
-# Loaded on import: the worker pool's fork server imports this module once (tasks/prepare.py preloads
-# its importer), so every worker inherits both models instead of loading them (2-4 s) inside the time
-# limit of its first document.
-warm_detector()

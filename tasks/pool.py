@@ -36,7 +36,7 @@ def _serve(conn: Connection, warm: Callable[[], object] | None) -> None:
     while True:
         try:
             job = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):  # the pool's process went away without closing the pipe
             return
         if job is None:
             return
@@ -247,6 +247,27 @@ class Lane:
         for worker, *_ in self._running.values():
             self._pool._replace(worker)
         self._running = {}
+
+
+_early: dict[tuple[int, tuple[str, ...]], DocumentPool] = {}  # started ahead, by (workers, preload)
+
+
+def start_early(workers: int, preload: Sequence[str]) -> None:
+    """Start a pool now, for this process's next take_early of the same size and preload: its
+    fork server imports the preloaded modules while this process goes on with other work."""
+    key = (workers, tuple(preload))
+    if workers > 0 and not _early and can_fork_workers():
+        _early[key] = DocumentPool(workers, preload=preload)
+
+
+def take_early(workers: int, preload: Sequence[str]) -> DocumentPool | None:
+    """Return the pool start_early started with this size and preload, or None; a pool started
+    with others is closed."""
+    pool = _early.pop((workers, tuple(preload)), None)
+    for other in _early.values():
+        other.close()
+    _early.clear()
+    return pool
 
 
 def can_fork_workers() -> bool:

@@ -20,7 +20,7 @@ from tasks.fetch.files import read_file
 from tasks.language import detect_language
 from tasks.log import run_logger
 from tasks.normalize import to_article
-from tasks.pool import DocumentPool, Failed, can_fork_workers
+from tasks.pool import DocumentPool, Failed, can_fork_workers, take_early
 from tasks.records import FileJob, Prepared, Quarantined, RawDocument
 
 
@@ -77,15 +77,21 @@ def warm_up() -> None:
     prepare_document(_WARM_UP, frozenset(), PrepareConfig(_WARM_UP.fetched_at, 0.8, 2000, 1, 60.0, "warm-up"))
 
 
+# What the workers' fork server imports: this module, with the models loaded (tasks/preload.py).
+PRELOAD = ("tasks.preload",)
+
+
 @contextmanager
 def worker_pool(workers: int) -> Iterator[DocumentPool | None]:
-    """Hold the run's worker processes; None when preparing in process (0 workers, or a
-    daemonic process such as a Dask worker, which may not start children)."""
+    """Hold the run's worker processes (those started early for it, if any: start_early with
+    PRELOAD); None when preparing in process (0 workers, or a daemonic process such as a Dask
+    worker, which may not start children)."""
+    early = take_early(workers, PRELOAD)
     if workers <= 0 or not can_fork_workers():
         yield None
         return
     # Workers fork from a server that has imported trafilatura, langdetect and numpy once.
-    with DocumentPool(workers, preload=[__name__], warm=warm_up) as pool:
+    with early or DocumentPool(workers, preload=PRELOAD) as pool:
         yield pool
 
 

@@ -14,8 +14,8 @@ from tasks.dedup import sign
 from tasks.fetch.files import read_folder
 from tasks.language import detect_language
 from tasks.normalize import to_article
-from tasks.pool import DocumentPool, Failed
-from tasks.prepare import PrepareConfig, prepare_all, worker_pool
+from tasks.pool import DocumentPool, Failed, start_early, take_early
+from tasks.prepare import PRELOAD, PrepareConfig, prepare_all, worker_pool
 from tasks.records import Article, Prepared, Quarantined, RawDocument, Source
 from tests.conftest import accounted
 
@@ -155,3 +155,26 @@ def test_the_flow_runs_its_batches_on_a_dask_cluster(
             ran = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
     assert (summary.new, summary.languages) == (5, {"fr": 5})
     assert any(name.startswith("prepare") for name in ran), ran
+
+
+def test_the_workers_newsflow_run_starts_before_prefect_are_the_flows(
+    seed_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tasks.pool
+    from flows.cli import _start_workers
+
+    monkeypatch.setenv("NEWSFLOW_WORKERS", "2")
+    _start_workers()  # what `newsflow run` does first
+    (started,) = tasks.pool._early.values()
+    with worker_pool(2) as pool:
+        assert pool is started
+        articles, bad = prepare_all(seed_documents(seed_dir), CONFIG, pool)
+    assert len(articles) + len(bad) == len(seed_documents(seed_dir))
+    assert take_early(2, PRELOAD) is None  # taken once
+
+
+def test_workers_started_early_with_another_size_are_closed_not_used() -> None:
+    start_early(1, PRELOAD)
+    with worker_pool(2) as pool:
+        assert pool is not None and pool.size == 2
+    assert take_early(1, PRELOAD) is None

@@ -13,7 +13,6 @@ from lxml.html import HtmlElement
 from trafilatura.metadata import (
     META_URL,
     examine_meta,
-    extract_author,
     extract_catstags,
     extract_meta_json,
     extract_sitename,
@@ -23,6 +22,7 @@ from trafilatura.metadata import (
 from trafilatura.settings import Document
 from trafilatura.utils import is_dubious_html, repair_faulty_html
 
+from tasks.clean.byline import find_author
 from tasks.clean.dates import page_date, stated_date
 from tasks.clean.metadata import clean_author, clean_title, headline
 from tasks.clean.quality import PageCues, page_cues
@@ -152,7 +152,7 @@ def page_metadata(tree: HtmlElement, url: str | None, *, search_author: bool = T
     meta = _with_json_ld(tree, meta)
     meta.title = meta.title or extract_title(tree)
     if not meta.author and search_author:
-        meta.author = extract_author(tree)  # the costly part: a copy of the tree, pruned
+        meta.author = find_author(tree)  # trafilatura's byline search, in one pass
     meta.url = meta.url or extract_url(tree, url)
     site = (meta.sitename or extract_sitename(tree) or "").lstrip("@")
     if site and "." not in site and not site[0].isupper():
