@@ -45,14 +45,14 @@ NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def _pool(limit: int = 300) -> list[tuple[str, bytes, str]]:
-    """Return (text, raw html, url) of real article pages."""
+    """Return (text, raw html compressed as a worker compresses it, url) of real article pages."""
     pool = []
     for truth in sorted((WCXB / "ground-truth").glob("*.json"))[: limit * 2]:
         data = json.loads(truth.read_text(encoding="utf-8"))
         text = data["ground_truth"].get("main_content") or ""
         html = WCXB / "html" / f"{truth.stem}.html.gz"
         if len(text) > 500 and html.exists():
-            pool.append((text, gzip.decompress(html.read_bytes()), data["url"]))
+            pool.append((text, zlib.compress(gzip.decompress(html.read_bytes()), 6), data["url"]))
         if len(pool) >= limit:
             break
     return pool
@@ -86,9 +86,9 @@ def _prepared(pool: list[tuple[str, bytes, str]], start: int, n: int, prefix: st
     rng = np.random.default_rng(start)
     out = []
     for i in range(start, start + n):
-        text, html, url = pool[i % len(pool)]
+        text, body_zlib, url = pool[i % len(pool)]
         signature = rng.integers(0, 2**32, PERMUTATIONS, dtype=np.uint32).astype("<u4").tobytes()
-        out.append(Prepared(_article(i, text, url, prefix), html, "text/html", signature, 400))
+        out.append(Prepared(_article(i, text, url, prefix), body_zlib, "text/html", signature, 400))
     return out
 
 
@@ -120,7 +120,7 @@ def _lake_rows(items: list[Prepared], articles: list[Article]) -> Iterator[tuple
                 "article_id": [a.article_id for a in articles],
                 "media_type": ["text/html"] * len(items),
                 "fetched_at": pa.array([NOW] * len(items), pa.timestamp("us", tz="UTC")),
-                "body_zlib": pa.array([zlib.compress(p.raw_body, 6) for p in items], pa.binary()),
+                "body_zlib": pa.array([p.body_zlib for p in items], pa.binary()),
             }
         ),
     )

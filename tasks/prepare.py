@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,7 +40,8 @@ class PrepareConfig:
 def prepare_document(
     raw: RawDocument, repeated: frozenset[str], config: PrepareConfig
 ) -> Prepared | Quarantined:
-    """Return the signed article made from a raw document, or its quarantine record."""
+    """Return the signed article made from a raw document, with its body compressed for the
+    raw_documents table, or its quarantine record."""
     cleaned = clean_document(raw, repeated)
     if isinstance(cleaned, Quarantined):
         return cleaned
@@ -49,14 +51,14 @@ def prepare_document(
     article = to_article(cleaned, guess, now=config.now, min_words=config.min_words, run_id=config.run_id)
     if isinstance(article, Quarantined):
         return article
-    return Prepared(article, raw.body, raw.media_type, *sign(article.text))
+    # Compressed here, in the worker, not by the load, which runs in the one main process. Level 6
+    # as ever: the stored bytes stay the same for the same page.
+    return Prepared(article, zlib.compress(raw.body, 6), raw.media_type, *sign(article.text))
 
 
 def prepare_remote(job: tuple[RawDocument, frozenset[str], PrepareConfig]) -> Prepared | Quarantined:
-    """Return prepare_document(*job) without the raw body, in a worker process."""
-    result = prepare_document(*job)
-    # The caller still holds the body: sending it back would double the pipe traffic.
-    return replace(result, raw_body=b"") if isinstance(result, Prepared) else result
+    """Return prepare_document(*job): the pool hands a worker process one value per job."""
+    return prepare_document(*job)
 
 
 _WARM_UP = RawDocument(
@@ -113,15 +115,13 @@ def repeated_in_seeds(jobs: Sequence[FileJob], max_bytes: int) -> dict[str, froz
 
 
 def settle(raw: RawDocument, outcome: Prepared | Quarantined | Failed) -> Prepared | Quarantined:
-    """Return a worker's outcome for raw with its body back, or the quarantine record of a
-    document whose worker timed out or crashed."""
+    """Return a worker's outcome for raw, or the quarantine record of a document whose worker
+    timed out or crashed."""
     if isinstance(outcome, Failed):
         return Quarantined(
             raw.source_id, raw.uri, "clean", f"extract_{outcome.reason}", f"{outcome.detail}; worker replaced"
         )
-    if isinstance(outcome, Quarantined):
-        return outcome
-    return replace(outcome, raw_body=raw.body)
+    return outcome
 
 
 def prepare_all(

@@ -144,7 +144,9 @@ class Prepared:
     """An article with what deduplication and the raw_documents table need besides its row."""
 
     article: Article
-    raw_body: bytes = field(repr=False)  # as fetched; empty while it travels back from a worker
+    # The raw document's body as fetched, zlib level 6: the raw_documents row's bytes. Empty when
+    # the article comes without its raw document.
+    body_zlib: bytes = field(repr=False)
     media_type: str  # the raw document's: 'text/plain' or 'text/html'
     signature: bytes = field(repr=False)  # MinHash of the text
     shingles: int  # distinct word shingles of the text: which text of a pair is inside the other

@@ -11,7 +11,6 @@ changed or added sentence (~20 words) of an article up to ~900 words is (2 x 24 
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -232,7 +231,7 @@ def _write_revisions(
     articles = pa.table(article_columns(new), ARTICLE_SCHEMA)
     _update(con, "articles", articles.select(["article_id", *_REPLACED]), "article_id", _REPLACED)
     reindex_articles(con, articles)  # the search postings follow the new text
-    refetched = [(old, p) for old, p, _ in revised if p.raw_body]
+    refetched = [(old, p) for old, p, _ in revised if p.body_zlib]
     if reason == "refetch" and refetched:
         _update(
             con,
@@ -243,7 +242,7 @@ def _write_revisions(
                     "media_type": [p.media_type for _, p in refetched],
                     "final_url": [p.article.url for _, p in refetched],
                     "fetched_at": pa.array([p.article.fetched_at for _, p in refetched], ts),
-                    "body_zlib": pa.array([zlib.compress(p.raw_body, 6) for _, p in refetched], pa.binary()),
+                    "body_zlib": pa.array([p.body_zlib for _, p in refetched], pa.binary()),
                     "encoding": [p.article.encoding for _, p in refetched],
                     "encoding_source": [p.article.encoding_source for _, p in refetched],
                     "replaced_chars": pa.array([p.article.replaced_chars for _, p in refetched], pa.int64()),

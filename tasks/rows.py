@@ -3,7 +3,6 @@ writer's index, keyed so re-runs add none."""
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -58,7 +57,7 @@ def write_articles(
                 "media_type": [p.media_type for p in items],
                 "final_url": [a.url for a in articles],
                 "fetched_at": _ts([a.fetched_at for a in articles]),
-                "body_zlib": pa.array([zlib.compress(p.raw_body, 6) for p in items], pa.binary()),
+                "body_zlib": pa.array([p.body_zlib for p in items], pa.binary()),
                 "encoding": [a.encoding for a in articles],
                 "encoding_source": [a.encoding_source for a in articles],
                 "replaced_chars": pa.array([a.replaced_chars for a in articles], pa.int64()),

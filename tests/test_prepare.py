@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -90,7 +91,7 @@ def serial(docs: list[RawDocument]) -> tuple[list, list]:
         result = to_article(doc, guess, now=NOW, min_words=CONFIG.min_words, run_id="r0")
         if isinstance(result, Article):
             raw = doc.raw
-            articles.append(Prepared(result, raw.body, raw.media_type, *sign(result.text)))
+            articles.append(Prepared(result, zlib.compress(raw.body, 6), raw.media_type, *sign(result.text)))
         else:
             too_short.append(result)
     return articles, dropped + too_short
@@ -111,7 +112,11 @@ def test_pool_gives_what_the_serial_stages_give(seed_dir: Path, workers: int) ->
     assert (articles, bad) == serial(docs)
     assert [p.article.raw_uri for p in articles] == [d.uri for d in docs if d.uri != "seeds/short.txt"]
     assert [(q.uri, q.reason) for q in bad] == [("seeds/short.txt", "too_short")]
-    assert all(a.signature and a.raw_body for a in articles)
+    assert all(a.signature for a in articles)
+    # Level 6, compressed where the article was prepared: the bytes raw_documents always held.
+    assert [zlib.decompress(a.body_zlib) for a in articles] == [
+        d.body for d in docs if d.uri != "seeds/short.txt"
+    ]
 
 
 @pytest.mark.slow
@@ -133,7 +138,7 @@ def test_a_pathological_page_is_quarantined_while_the_others_complete(seed_dir: 
     assert [(q.uri, q.stage, q.reason) for q in bad] == [
         ("http://127.0.0.1/flat.html", "clean", "extract_timeout")
     ]
-    assert [replace(a, raw_body=b"") for a in again] == [replace(a, raw_body=b"") for a in articles]
+    assert again == articles
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zlib
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +41,7 @@ def test_a_staged_batch_reads_back_equal(tmp_path: Path) -> None:
             tags=("ia", "tech"),
         ),
         media_type="text/html",
-        raw_body=b"<html>\x00\xff</html>",
+        body_zlib=zlib.compress(b"<html>\x00\xff</html>", 6),
     )
     bare = make(TEXTS[1], key="seeds/1.txt")  # every optional field empty
     path = tmp_path / "000000.arrow"

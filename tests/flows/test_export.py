@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +43,11 @@ def news_db(db_path: Path) -> Path:
             if key.endswith("b")
             else (text.encode(), "utf-8")
         )
-        prepared.append(replace(article, raw_body=body, article=replace(article.article, encoding=charset)))
+        prepared.append(
+            replace(
+                article, body_zlib=zlib.compress(body, 6), article=replace(article.article, encoding=charset)
+            )
+        )
     run(db_path, "r1", prepared, sources=[SEEDS, FEED])
     added = runner.invoke(
         app, ["sources", "add", FEED.uri, "--kind", "feed", "--name", "Le Flux", "--db", str(db_path)]
