@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import queue
 import threading
@@ -169,6 +170,7 @@ def run_stream(
     arrivals: queue.Queue[Arrival] = queue.Queue()
     halt = _fetch_all(jobs, engine.fetcher, config, window, arrivals)
     streamed = streamed if streamed is not None else Streamed()
+    stager = _Stager(stage, streamed, tally)
     ready: dict[int, tuple[Prepared | Quarantined | Deferred, bool]] = {}
     waiting: deque[tuple[int, RawDocument]] = deque()  # fetched, for the next idle worker
     started: dict[int, RawDocument] = {}
@@ -209,21 +211,51 @@ def run_stream(
                     if article is not None:
                         articles.append(article)
                     if len(articles) >= window.size:
-                        stage(articles)
-                        streamed.staged += len(articles)
-                        tally.staged += len(articles)
+                        stager.hand_over(articles)
                         articles = []
         if articles:
-            stage(articles)
-            streamed.staged += len(articles)
-            tally.staged += len(articles)
+            stager.hand_over(articles)
+        stager.finish()
     except BaseException:
         # Interrupted (Ctrl-C) or failed: a slow host's fetches in flight are not waited for.
+        stager.close()
         halt(False)
         raise
+    stager.close()
     halt(True)
     streamed.peak_in_flight = window.peak
     return streamed
+
+
+class _Stager:
+    """Stages batches one at a time on a thread of its own, in the order handed over, so that
+    the stream goes on feeding the workers while a batch is written (a second or so each)."""
+
+    def __init__(self, stage: Callable[[list[Prepared]], None], streamed: Streamed, tally: Tally) -> None:
+        self._stage, self._streamed, self._tally = stage, streamed, tally
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="stage")
+        self._pending: Future[None] | None = None
+
+    def _run(self, articles: list[Prepared]) -> None:
+        self._stage(articles)
+        self._streamed.staged += len(articles)
+        self._tally.staged += len(articles)
+
+    def hand_over(self, articles: list[Prepared]) -> None:
+        """Stage articles once the batch before them is staged; raise what staging that one raised."""
+        self.finish()
+        # In the caller's context: staging is a Prefect task run, a child of the caller's.
+        self._pending = self._thread.submit(contextvars.copy_context().run, self._run, articles)
+
+    def finish(self) -> None:
+        """Wait until every batch handed over is staged; raise what staging raised."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Let the batch being staged finish (a staged file is whole or absent), stage no more."""
+        self._thread.shutdown(wait=True, cancel_futures=True)
 
 
 def _arrived(arrivals: queue.Queue[Arrival], *, block: bool) -> list[Arrival]:

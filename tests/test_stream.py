@@ -137,6 +137,26 @@ def test_documents_in_flight_never_exceed_the_batch_size(
     assert streamed.peak_in_flight <= bound
 
 
+def test_a_batch_that_fails_to_stage_fails_the_stream_and_none_is_staged_after_it(
+    httpserver: HTTPServer, pool: DocumentPool | None
+) -> None:
+    for i, path in enumerate(PAGES):
+        httpserver.expect_request(f"/p{i}").respond_with_data(path.read_bytes(), content_type="text/html")
+    jobs = [PageJob(httpserver.url_for(f"/p{i}"), "site") for i in range(len(PAGES))]
+    staged: list[list[Prepared]] = []
+
+    def stage(articles: list[Prepared]) -> None:
+        staged.append(list(articles))
+        if len(staged) == 1:
+            raise OSError("disk full")
+
+    for e in engine(pool, 2):
+        with pytest.raises(OSError, match="disk full"):
+            run_stream(jobs, e, CONFIG, stage)
+    # Staging runs beside the stream: the second batch is handed over only once the first is staged.
+    assert len(staged) == 1
+
+
 @pytest.mark.prefect
 @pytest.mark.usefixtures("prefect_harness")
 def test_unchanged_seed_files_are_not_prepared_again(seed_dir: Path, db_path: Path) -> None:
