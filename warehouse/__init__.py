@@ -30,7 +30,7 @@ def connect(
     if str(path) == ":memory:":
         from warehouse import extensions
 
-        con = duckdb.connect()
+        con = extensions.connect()
         con.execute("SET TimeZone = 'UTC'")
         extensions.load(con, "fts")  # stem(), for the search macros
         return con

@@ -65,7 +65,7 @@ class Lake:
             return self.created.exists()
         if self.postgres is None:
             return True  # a catalog newsflow cannot look into: attaching it will tell
-        with duckdb.connect() as con:
+        with extensions.connect() as con:
             extensions.load(con, "postgres_scanner")
             con.execute(f"ATTACH {_quote(self.postgres)} AS pg (TYPE postgres, READ_ONLY)")
             row = con.execute(
@@ -100,7 +100,7 @@ class Lake:
 
     def connect(self, *, read_only: bool, as_of: int | None = None) -> duckdb.DuckDBPyConnection:
         """Return a connection with the lake attached and in use; a writer's has its index too."""
-        con = duckdb.connect()
+        con = extensions.connect()
         try:
             con.execute("SET TimeZone = 'UTC'")
             # fts: stem(), which search needs

@@ -93,7 +93,7 @@ def catalog_lock(conninfo: str, timeout: float = SLOT_WAIT_SECONDS) -> Iterator[
     so each process's private index, caught up from the lake after the lock is taken, holds
     every key another process committed before.
     """
-    con = duckdb.connect()
+    con = extensions.connect()
     try:
         extensions.load(con, "postgres_scanner")
         me = f"newsflow writer pid {os.getpid()} on {socket.gethostname()}"

@@ -48,6 +48,21 @@ def test_ducklake_attaches_a_sqlite_catalog_offline(tmp_path: Path) -> None:
         assert con.execute("SELECT answer FROM lake.t").fetchall() == [(42,)]
 
 
+def test_a_changed_copy_is_laid_out_again_before_an_unchecked_load(own_extension_dir: Path) -> None:
+    with extensions.connect() as con:
+        extensions.load(con, "fts")
+    (copy,) = own_extension_dir.rglob("fts.duckdb_extension")
+    size = copy.stat().st_size
+    # Same size, other bytes, a newer time; a new file, as the loaded one stays mapped.
+    changed = copy.with_suffix(".changed")
+    changed.write_bytes(b"\0" * size)
+    changed.replace(copy)
+    with extensions.connect() as con:  # skips DuckDB's signature check: the copy must be the wheel's
+        extensions.load(con, "fts")
+        assert con.execute("SELECT stem('running', 'english')").fetchone() == ("run",)
+    assert copy.read_bytes() == extensions._wheel_binary("fts").read_bytes()
+
+
 def test_a_missing_extension_says_what_to_install() -> None:
     with duckdb.connect() as con, pytest.raises(extensions.MissingExtension, match="not installed"):
         extensions.load(con, "spatial")
