@@ -97,11 +97,9 @@ def stage_costs(pages: Sequence[Page], now: datetime) -> dict[str, Any]:
     from tasks.dedup import sign
     from tasks.language import detect_language
     from tasks.normalize import to_article
-    from tasks.prepare import prepare_document
+    from tasks.prepare import prepare_document, warm_up
     from tasks.records import Quarantined, RawDocument
     from tasks.settings import Settings
-
-    from tasks.prepare import warm_up
 
     warm_up()  # the models load on first use (in a run, in the workers' fork server): not timed
     sample_chars = Settings().language_sample_chars  # as a run reads it
@@ -308,12 +306,30 @@ def _healthy(url: str) -> bool:
         return False
 
 
+@contextmanager
+def _environ(variables: dict[str, str]) -> Iterator[None]:
+    """Set environment variables in this process (its children inherit them), then restore them."""
+    before = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def dask_run(pages: Sequence[Page], workers: int, env: dict[str, str]) -> dict[str, Any]:
     """Return a first run on a fresh warehouse whose preparation runs on a local Dask cluster
     of `workers` single-threaded processes (their CPU is not in the run's cpu_seconds)."""
     from distributed import LocalCluster  # late: slow to import, and only this run needs it
 
+    # The workers report their task runs to the same Prefect API as the flow (else each starts
+    # a temporary server of its own): they inherit this process's environment.
     with (
+        _environ({k: v for k, v in env.items() if k.startswith("PREFECT_")}),
         LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
@@ -382,9 +398,9 @@ def measure(
             report["seeds_noop_served"] = run_newsflow(
                 [], seeds_db, served, RESULTS / "seeds-noop-served.log", seeds
             )
-    if dask_workers:
-        print(f"newsflow run with its preparation on {dask_workers} local Dask workers ...", flush=True)
-        report["dask"] = dask_run(pages, dask_workers, env)
+            if dask_workers:
+                print(f"newsflow run, its preparation on {dask_workers} local Dask workers ...", flush=True)
+                report["dask"] = dask_run(pages, dask_workers, served)
     print(f"CPU per page by stage on {min(sample, len(pages))} pages ...", flush=True)
     step = max(1, len(pages) // max(1, sample))
     report["stages"] = stage_costs(pages[::step][:sample], datetime.now().astimezone())
@@ -437,7 +453,7 @@ def table(report: dict[str, Any]) -> str:
                 f" {dask['documents'] / dask['wall_seconds']:8.2f}"
                 f" {dask['documents'] / dask['wall_seconds'] / bare['pages_per_s']:8.2f}"
                 f" {dask['load_avg_before']:6.2f}  (flow body {dask['flow_seconds']:.1f} s;"
-                " cpu s without the Dask workers')"
+                " cpu s without the Dask workers'; running Prefect server)"
             ]
             if (dask := report.get("dask"))
             else []
