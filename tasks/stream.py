@@ -42,19 +42,30 @@ def as_is(value: T) -> T:
 
 @dataclass
 class Streamed:
-    """What streaming a run leaves in memory: counts and the items set aside, no documents."""
+    """What streaming a run leaves in memory: counts and the items set aside, no documents. The
+    counts a display and the progress artifact show as the stream goes are in `tally` (a
+    terminal display's own, when one watches the run: tasks/tally.py)."""
 
     documents: int = 0
     fetch_faults: list[Quarantined] = field(default_factory=list)
     deferred: list[Deferred] = field(default_factory=list)  # fetch faults that may pass later
     dropped: list[Quarantined] = field(default_factory=list)
     peak_in_flight: int = 0  # most jobs at once between their fetch's start and their outcome
-    settled: int = 0  # jobs that reached their outcome, in order (the progress artifact's count)
-    staged: int = 0  # articles staged
+    tally: Tally = field(default_factory=Tally)
+
+    @property
+    def settled(self) -> int:
+        """Return how many jobs reached their outcome, in order (the progress artifact's count)."""
+        return self.tally.prepared
+
+    @property
+    def staged(self) -> int:
+        """Return how many articles were staged."""
+        return self.tally.staged
 
     def add(self, outcome: Prepared | Quarantined | Deferred, fetched: bool) -> Prepared | None:
         """Count one job's outcome in order; return it when it is an article to stage."""
-        self.settled += 1
+        self.tally.prepared += 1
         if isinstance(outcome, Deferred):
             self.deferred.append(outcome)
         elif isinstance(outcome, Quarantined):
@@ -154,23 +165,21 @@ def run_stream(
     config: PrepareConfig,
     stage: Callable[[list[Prepared]], None],
     streamed: Streamed | None = None,
-    tally: Tally | None = None,
 ) -> Streamed:
     """Fetch the jobs, prepare each document on the pool as it arrives, and hand the articles
     to stage in batches, in job order; at most engine.batch_size jobs are in flight. Counts go
-    to `streamed` as they happen (a new one if none is given), which is returned, and to tally
-    (a display's)."""
-    tally = tally or Tally()
+    to `streamed` as they happen (a new one if none is given), which is returned."""
+    streamed = streamed if streamed is not None else Streamed()
+    tally = streamed.tally
     tally.jobs = len(jobs)
     assert engine.pool is not None, "the stream prepares on the run's worker pool"
     if not jobs:  # nothing to wait for the workers for (a re-run that finds nothing new)
-        return Streamed()
+        return streamed
     repeated = engine.repeated(jobs)
     window = _Window(engine.batch_size)
     arrivals: queue.Queue[Arrival] = queue.Queue()
     halt = _fetch_all(jobs, engine.fetcher, config, window, arrivals)
-    streamed = streamed if streamed is not None else Streamed()
-    stager = _Stager(stage, streamed, tally)
+    stager = _Stager(stage, tally)
     ready: dict[int, tuple[Prepared | Quarantined | Deferred, bool]] = {}
     waiting: deque[tuple[int, RawDocument]] = deque()  # fetched, for the next idle worker
     started: dict[int, RawDocument] = {}
@@ -206,7 +215,6 @@ def run_stream(
                 while emitted in ready:
                     article = streamed.add(*ready.pop(emitted))
                     emitted += 1
-                    tally.prepared = emitted
                     window.leave()
                     if article is not None:
                         articles.append(article)
@@ -231,14 +239,13 @@ class _Stager:
     """Stages batches one at a time on a thread of its own, in the order handed over, so that
     the stream goes on feeding the workers while a batch is written (a second or so each)."""
 
-    def __init__(self, stage: Callable[[list[Prepared]], None], streamed: Streamed, tally: Tally) -> None:
-        self._stage, self._streamed, self._tally = stage, streamed, tally
+    def __init__(self, stage: Callable[[list[Prepared]], None], tally: Tally) -> None:
+        self._stage, self._tally = stage, tally
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="stage")
         self._pending: Future[None] | None = None
 
     def _run(self, articles: list[Prepared]) -> None:
         self._stage(articles)
-        self._streamed.staged += len(articles)
         self._tally.staged += len(articles)
 
     def hand_over(self, articles: list[Prepared]) -> None:
@@ -284,7 +291,7 @@ def stream_jobs(
         logger.info("batch %d staged: %d articles, %d so far", len(staged), len(articles), sum(staged))
         gc.collect()  # Prefect's task states hold results in cycles only the collector frees
 
-    run_stream(jobs, engine, config, stage, streamed, current_tally())
+    run_stream(jobs, engine, config, stage, streamed)
     logger.info(
         "%d jobs: %d documents prepared on %d workers (%g s limit each), %d articles staged, "
         "%d set aside, %d left for the next run; at most %d jobs in flight",
@@ -304,7 +311,8 @@ def stream_to_staging(jobs: Sequence[Job], engine: Engine, config: PrepareConfig
     """Fetch, prepare and stage the jobs, hosts taking turns: as one stream on the run's worker
     pool, or in batches, one prepare task each, where there is none (Dask, or no workers)."""
     ordered = in_host_turns(jobs)
-    streamed = Streamed()  # counted as the stream goes: the progress artifact reads it
+    # Counted as the stream goes: the progress artifact reads it, a terminal display its tally.
+    streamed = Streamed(tally=current_tally())
     with progress_artifact(streamed, len(ordered)):
         if engine.pool is not None:
             return stream_jobs(as_is(ordered), as_is(engine), config, folder, as_is(streamed))
@@ -318,7 +326,7 @@ def _in_batches(
     prepared batch in folder."""
     todo = chunks(jobs, engine.batch_size)
     repeated = engine.repeated(jobs)
-    tally = current_tally()
+    tally = streamed.tally
     tally.jobs = len(jobs)
 
     def fetch(chunk: list[Job]) -> PrefectFuture[Fetched]:
@@ -346,8 +354,6 @@ def _in_batches(
         streamed.fetch_faults += fetched.quarantined
         streamed.deferred += fetched.deferred
         streamed.dropped += dropped
-        streamed.staged += len(articles)
-        streamed.settled += len(todo[index])
         # Prefect's futures and states hold task results in reference cycles, which only
         # the cycle collector frees: left to it, a run keeps most of its batches' bodies.
         gc.collect()

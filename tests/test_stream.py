@@ -24,6 +24,7 @@ from tasks.prepare import PrepareConfig, worker_pool
 from tasks.records import FileJob, PageJob, Prepared, Source
 from tasks.settings import Settings
 from tasks.stream import Engine, Streamed, run_stream
+from tasks.tally import Tally
 from tests.conftest import FIXTURES, accounted
 
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
@@ -75,7 +76,7 @@ def test_a_stream_with_nothing_to_prepare_does_not_wait_for_its_workers() -> Non
     with DocumentPool(1, warm=lambda: None) as broken:
         for run in engine(broken, 10):
             staged: list[list[Prepared]] = []
-            assert run_stream([], run, CONFIG, staged.append) == Streamed()
+            assert run_stream([], run, CONFIG, staged.append) == Streamed(tally=Tally(jobs=0))
             assert staged == []
 
 
