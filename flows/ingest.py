@@ -85,7 +85,7 @@ def ingest(
         changed = check_seeds(as_is(files), as_is(opened), folder, settings.max_bytes)
         listing = list_web(as_is(fetcher), plan, as_is(opened), run.now) if plan.web() else Listing()
         listing = changed.counted(listing)
-        engine = Engine(fetcher, pool, runner, settings.batch_size, tuple(files))
+        engine = Engine(fetcher, pool, runner, settings.batch_size, tuple(files), settings.batches_at_once())
         prepare = settings.prepare_config(run.now, run.run_id)
         streamed = stream_to_staging([*changed.jobs, *listing.jobs], engine, prepare, folder)
         aside = SetAside.of(plan.all(), opened, listing, streamed)

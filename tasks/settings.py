@@ -182,6 +182,12 @@ class Settings(BaseSettings):
         description="Scheduler address of an existing Dask cluster (tcp://host:8786); "
         "when set, the flow's tasks run there through prefect-dask.",
     )
+    dask_batches: int = Field(
+        4,
+        ge=1,
+        description="Batches prepared at once on a Dask cluster (about its worker count): each "
+        "holds NEWSFLOW_BATCH_SIZE fetched documents in the flow's process until it is prepared.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -257,6 +263,11 @@ class Settings(BaseSettings):
         from tasks.run import Upkeep
 
         return Upkeep(keep_days=self.keep_snapshots_days, min_files=self.compact_files)
+
+    def batches_at_once(self) -> int:
+        """Return how many batches the flow prepares at once: one in its own worker pool (which
+        spreads a batch's documents), dask_batches on a Dask cluster."""
+        return self.dask_batches if self.dask_address else 1
 
     def local_workers(self) -> int:
         """Return the worker processes this process starts: none when a Dask cluster prepares."""

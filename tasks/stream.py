@@ -87,6 +87,7 @@ class Engine:
     # Every seed file listed, unchanged ones too: a source's template lines are the lines its
     # files repeat, and a run that prepares one new file must still see them in the others.
     seed_files: tuple[FileJob, ...] = ()
+    batches_at_once: int = 1  # without the pool: prepare tasks in flight at once (a Dask cluster's)
 
     def repeated(self, jobs: Sequence[Job]) -> dict[str, frozenset[str]]:
         """Return, per seed source, the lines its plain-text files repeat (template lines)."""
@@ -322,31 +323,38 @@ def stream_to_staging(jobs: Sequence[Job], engine: Engine, config: PrepareConfig
 def _in_batches(
     jobs: Sequence[Job], engine: Engine, config: PrepareConfig, folder: Path, streamed: Streamed
 ) -> Streamed:
-    """Fetch the jobs chunk by chunk, the next chunk while one is prepared, and stage each
-    prepared batch in folder."""
+    """Fetch the jobs chunk by chunk, the next chunk while others are prepared, prepare up to
+    engine.batches_at_once chunks at a time (one task each), and stage each prepared batch in
+    folder, in order."""
     todo = chunks(jobs, engine.batch_size)
     repeated = engine.repeated(jobs)
     tally = streamed.tally
     tally.jobs = len(jobs)
+    fetching: deque[tuple[int, PrefectFuture[Fetched]]] = deque()
+    preparing: deque[tuple[int, Fetched, PrefectFuture[tuple[list[Prepared], list[Quarantined]]]]] = deque()
 
-    def fetch(chunk: list[Job]) -> PrefectFuture[Fetched]:
-        # On the flow's threads, never on Dask: the run's host gates live in this process.
-        return fetch_chunk.submit(as_is(engine.fetcher), as_is(chunk), config.now)
+    upcoming = iter(enumerate(todo))
 
-    pending = deque([fetch(todo[0])] if todo else [])
-    for index in range(len(todo)):
-        if index + 1 < len(todo):
-            pending.append(fetch(todo[index + 1]))  # fetched while this chunk is prepared
-        fetched = pending.popleft().result()
-        tally.fetched += len(todo[index])
-        articles, dropped = engine.runner.submit(
-            prepare_batch,
-            parameters={
-                "batch": Batch(fetched.documents, repeated),
-                "config": config,
-                "pool": engine.pool,
-            },
-        ).result()
+    def fetch_next() -> None:
+        for index, chunk in upcoming:
+            # On the flow's threads, never on Dask: the run's host gates live in this process.
+            fetching.append((index, fetch_chunk.submit(as_is(engine.fetcher), as_is(chunk), config.now)))
+            return
+
+    fetch_next()
+    for _ in range(len(todo)):
+        while fetching and len(preparing) < max(1, engine.batches_at_once):
+            index, future = fetching.popleft()
+            fetched = future.result()
+            tally.fetched += len(todo[index])
+            batch = Batch(fetched.documents, repeated)
+            task = engine.runner.submit(
+                prepare_batch, parameters={"batch": batch, "config": config, "pool": engine.pool}
+            )
+            preparing.append((index, fetched, task))
+            fetch_next()  # fetched while the batches in flight are prepared
+        index, fetched, task = preparing.popleft()
+        articles, dropped = task.result()
         stage_batch(folder / f"{index:06d}.arrow", as_is(articles))
         tally.prepared += len(todo[index])
         tally.staged += len(articles)
@@ -354,6 +362,7 @@ def _in_batches(
         streamed.fetch_faults += fetched.quarantined
         streamed.deferred += fetched.deferred
         streamed.dropped += dropped
+        del fetched, task, articles, dropped
         # Prefect's futures and states hold task results in reference cycles, which only
         # the cycle collector frees: left to it, a run keeps most of its batches' bodies.
         gc.collect()

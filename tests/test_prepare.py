@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import warehouse
 from tasks.clean import clean_document, repeated_by_source
 from tasks.dedup import sign
 from tasks.fetch.files import read_folder
@@ -155,11 +156,17 @@ def test_the_flow_runs_its_batches_on_a_dask_cluster(
     ) as cluster:
         # Only the setting changes: the flow itself picks the cluster up.
         monkeypatch.setenv("NEWSFLOW_DASK_ADDRESS", cluster.scheduler_address)
+        # 3 batches, 2 prepared at once: staged in order all the same.
+        monkeypatch.setenv("NEWSFLOW_BATCH_SIZE", "2")
+        monkeypatch.setenv("NEWSFLOW_DASK_BATCHES", "2")
         summary = accounted(ingest(db=str(db_path), seeds=str(seed_dir)))
         with distributed.Client(cluster) as client:
-            ran = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
+            ran = client.run_on_scheduler(lambda dask_scheduler: dict(dask_scheduler.task_prefixes))
     assert (summary.new, summary.languages) == (5, {"fr": 5})
-    assert any(name.startswith("prepare") for name in ran), ran
+    assert [name for name in ran if name.startswith("prepare")], ran
+    with warehouse.connect(db_path, read_only=True) as con:
+        stored = [row[0] for row in con.execute("SELECT raw_uri FROM articles").fetchall()]
+    assert sorted(stored) == sorted(f"seeds/{p.name}" for p in seed_dir.glob("*.txt"))
 
 
 def test_the_workers_newsflow_run_starts_before_prefect_are_the_flows(
