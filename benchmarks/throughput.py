@@ -27,6 +27,7 @@ import psutil
 import trafilatura
 
 import warehouse
+from benchmarks import save
 from benchmarks.site import SIZE_CAP, Page, corpus_dir, load_pages, serve
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -504,6 +505,27 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def dask_only(limit: int | None, workers: int, time_limit: float) -> int:
+    """Measure the bare loop and a first run prepared on a local Dask cluster, against a running
+    Prefect server; print the ratio and write benchmarks/results/dask.json."""
+    pages, _ = load_pages(limit)
+    env = {"NEWSFLOW_EXTRACT_TIMEOUT": str(time_limit)}
+    bare = bare_loop(pages, time_limit)
+    with (
+        tempfile.TemporaryDirectory(prefix="newsflow-bench-") as tmp,
+        prefect_server(Path(tmp) / "prefect") as api,
+    ):
+        run = dask_run(pages, workers, {**env, "PREFECT_API_URL": api})
+    rate = run["documents"] / run["wall_seconds"]
+    report = {"pages": len(pages), "bare": bare, "dask": run}
+    text = (
+        f"{len(pages)} pages: bare trafilatura.extract {bare['seconds']:.1f} s; newsflow run on {workers} "
+        f"local Dask workers {run['wall_seconds']:.1f} s wall (flow body {run['flow_seconds']:.1f} s): "
+        f"{rate / bare['pages_per_s']:.2f}x bare"
+    )
+    return save(report, text, RESULTS / "dask.json")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure, print the tables and write benchmarks/results/throughput.json."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.throughput", description=__doc__)
@@ -515,11 +537,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--dask-workers", type=int, default=0, help="also run with preparation on a local Dask cluster"
     )
+    parser.add_argument(
+        "--dask-only",
+        action="store_true",
+        help="only the bare loop and the Dask run (with --dask-workers, default 2): dask.json",
+    )
     args = parser.parse_args(argv)
     if not (corpus_dir() / "pages" / "web").is_dir():
         print(f"throughput skipped: no corpus at {corpus_dir()} (set NEWSFLOW_CORPUS)")
         return 0
     RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.dask_only:
+        return dask_only(args.limit, args.dask_workers or 2, args.time_limit)
     report = measure(
         args.limit, args.memory_n, args.time_limit, args.memory_batch, args.sample, args.dask_workers
     )

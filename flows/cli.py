@@ -84,11 +84,11 @@ def run(
     --url are read this once, not subscribed to (see `newsflow sources add`)."""
     from tasks.settings import prefect_defaults
 
-    _start_workers()  # first: checking the URLs below imports Prefect (seconds)
+    prefect_defaults()  # before anything imports Prefect: the workers' fork server does
+    _start_workers()  # then at once: checking the URLs below imports Prefect (seconds)
     for given in [*feed, *url]:
         checked_url(given)
     path = db_path(db)
-    prefect_defaults()
     errors.print(_server_line(), markup=False, soft_wrap=True)
     from flows.ingest import ingest  # imported late: Prefect reads its settings at import
     from flows.progress import progress_display
