@@ -336,10 +336,11 @@ def _in_batches(
     upcoming = iter(enumerate(todo))
 
     def fetch_next() -> None:
-        for index, chunk in upcoming:
+        ahead = next(upcoming, None)
+        if ahead is not None:
+            index, chunk = ahead
             # On the flow's threads, never on Dask: the run's host gates live in this process.
             fetching.append((index, fetch_chunk.submit(as_is(engine.fetcher), as_is(chunk), config.now)))
-            return
 
     fetch_next()
     for _ in range(len(todo)):
@@ -362,8 +363,8 @@ def _in_batches(
         streamed.fetch_faults += fetched.quarantined
         streamed.deferred += fetched.deferred
         streamed.dropped += dropped
-        del fetched, task, articles, dropped
         # Prefect's futures and states hold task results in reference cycles, which only
         # the cycle collector frees: left to it, a run keeps most of its batches' bodies.
+        del fetched, task, articles
         gc.collect()
     return streamed
